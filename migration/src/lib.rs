@@ -1,0 +1,13 @@
+//! Forward-only migrations. A migration, once landed, is never edited: add a new one.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_registry_and_accounts;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_registry_and_accounts::Migration)]
+    }
+}

@@ -1,0 +1,329 @@
+//! Accounts, sessions and roles. Passwords are argon2 hashes computed off the async threads;
+//! bearer tokens are random, shown once, and stored only as their SHA-256.
+pub mod api;
+pub mod permissions;
+pub mod tenancy;
+
+use argon2::{
+    Argon2,
+    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
+};
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionSession, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    config::Config,
+    error::{Error, Result},
+    types::{Email, Phone},
+};
+use entity::{login_failure, owner, session, user, user_compound};
+pub use permissions::{Permission, Role};
+
+/// Who is calling, as established from their bearer token.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: i64,
+    pub session_id: i64,
+    pub role: Role,
+    pub name: String,
+    /// None only for platform administrators, who see every company.
+    pub company_id: Option<i64>,
+    /// The compounds the actor is limited to; None means all of the company's.
+    pub compounds: Option<Vec<i64>>,
+}
+
+impl Actor {
+    /// The operator at the command line (`wuye import`, the demo seed): a platform
+    /// administrator without a session.
+    pub fn system() -> Actor {
+        Actor { user_id: 0, session_id: 0, role: Role::PlatformAdmin, name: "system".into(), company_id: None, compounds: None }
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if permissions::allows(self.role, permission) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("your role may not do this"))
+        }
+    }
+
+    /// Whether a record of this company and compound is within the actor's reach.
+    pub fn reaches(&self, company_id: i64, compound_id: i64) -> bool {
+        self.company_id.is_none_or(|own| own == company_id)
+            && self.compounds.as_ref().is_none_or(|list| list.contains(&compound_id))
+    }
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?
+    .map_err(Error::Internal)
+}
+
+async fn password_matches(password: String, stored_hash: Option<String>) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let stored_hash = stored_hash.as_deref().unwrap_or(&DECOY_HASH);
+        PasswordHash::new(stored_hash)
+            .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .map_err(|e| Error::Internal(anyhow::anyhow!(e)))
+}
+
+/// A hash of a random password nobody has, verified when the login is unknown so that an
+/// unknown login takes as long as a wrong password and does not reveal which logins exist.
+static DECOY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    Argon2::default().hash_password(&secret).map(|h| h.to_string()).unwrap_or_default()
+});
+
+pub fn validate_password(password: &str) -> Result<()> {
+    if password.chars().count() < 8 || password.len() > 256 {
+        return Err(Error::invalid("password", "password must have 8 to 256 characters"));
+    }
+    Ok(())
+}
+
+/// A login is an email address or a phone number; both are normalised before lookup.
+fn normalise_login(login: &str) -> String {
+    if login.contains('@') {
+        login.trim().to_lowercase()
+    } else {
+        Phone::parse(login).map(Phone::into_string).unwrap_or_else(|_| login.trim().to_string())
+    }
+}
+
+pub struct LoggedIn {
+    pub token: String,
+    pub actor: Actor,
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
+/// Checks a password and opens a session. After `login_max_failures` failures within the window
+/// the login is refused (429) even with the right password, until the window has passed.
+pub async fn login(db: &impl ConnectionTrait, config: &Config, login: &str, password: &str) -> Result<LoggedIn> {
+    let login = normalise_login(login);
+    let window_start = Utc::now() - Duration::minutes(config.login_window_minutes);
+    let recent_failures = login_failure::Entity::find()
+        .filter(login_failure::Column::Login.eq(&login))
+        .filter(login_failure::Column::FailedAt.gt(window_start))
+        .count(db)
+        .await?;
+    if recent_failures >= config.login_max_failures {
+        return Err(Error::TooManyAttempts { retry_after_secs: config.login_window_minutes * 60 });
+    }
+    let account = user::Entity::find()
+        .filter(if login.contains('@') { user::Column::Email.eq(&login) } else { user::Column::Phone.eq(&login) })
+        .one(db)
+        .await?;
+    let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
+    let matches = password_matches(password.to_string(), stored_hash).await?;
+    let account = match account {
+        Some(account) if matches && !account.disabled => account,
+        _ => {
+            login_failure::ActiveModel { login: Set(login), failed_at: Set(Utc::now()), ..Default::default() }
+                .insert(db)
+                .await?;
+            return Err(Error::Unauthenticated("wrong login or password"));
+        }
+    };
+    login_failure::Entity::delete_many().filter(login_failure::Column::Login.eq(&login)).exec(db).await?;
+
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = format!("wy_{}", hex::encode(bytes));
+    let expires_at = Utc::now() + Duration::hours(config.session_hours);
+    let session = session::ActiveModel {
+        user_id: Set(account.id),
+        token_hash: Set(token_hash(&token)),
+        created_at: Set(Utc::now()),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let actor = actor_for(db, account, session.id).await?;
+    Ok(LoggedIn { token, actor, expires_at })
+}
+
+/// The actor behind a bearer token: the session must exist, be unexpired and unrevoked, and
+/// its account enabled. Checked on every request, so disabling an account locks it out at once.
+pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Actor> {
+    let session = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(token_hash(token)))
+        .one(db)
+        .await?
+        .filter(|s| s.revoked_at.is_none() && s.expires_at > Utc::now())
+        .ok_or(Error::Unauthenticated("the token is unknown, expired or revoked"))?;
+    let account = user::Entity::find_by_id(session.user_id)
+        .one(db)
+        .await?
+        .filter(|a| !a.disabled)
+        .ok_or(Error::Unauthenticated("the account is disabled"))?;
+    actor_for(db, account, session.id).await
+}
+
+async fn actor_for(db: &impl ConnectionTrait, account: user::Model, session_id: i64) -> Result<Actor> {
+    let role = Role::parse(&account.role).ok_or_else(|| anyhow::anyhow!("user {} has unknown role {}", account.id, account.role))?;
+    let compounds: Vec<i64> = match role {
+        Role::Owner => owner::Entity::find()
+            .filter(owner::Column::UserId.eq(account.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| o.compound_id)
+            .collect(),
+        _ => user_compound::Entity::find()
+            .filter(user_compound::Column::UserId.eq(account.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|uc| uc.compound_id)
+            .collect(),
+    };
+    // Staff with no listed compounds work for all of the company's; everyone else is limited.
+    let limited = !(role.is_company_staff() || role == Role::PlatformAdmin) || !compounds.is_empty();
+    Ok(Actor {
+        user_id: account.id,
+        session_id,
+        role,
+        name: account.name,
+        company_id: account.company_id,
+        compounds: limited.then_some(compounds),
+    })
+}
+
+pub async fn logout(db: &impl ConnectionTrait, actor: &Actor) -> Result<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(session::Column::Id.eq(actor.session_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every open session of an account.
+pub async fn revoke_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// What a new account needs; checked by [`create_account`].
+pub struct NewAccount {
+    pub company_id: Option<i64>,
+    pub role: Role,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password: String,
+    /// Staff: the compounds they are limited to (empty: all). Committee: exactly one.
+    pub compound_ids: Vec<i64>,
+    /// Owner accounts: the owner records (one per compound) this login speaks for.
+    pub owner_ids: Vec<i64>,
+}
+
+/// Creates a login. The caller has checked that `company_id` and every compound and owner id
+/// belong to a company it may manage.
+pub async fn create_account<C: ConnectionTrait + TransactionTrait>(db: &C, new: NewAccount) -> Result<user::Model> {
+    let name = crate::types::required_text("name", &new.name, 100)?;
+    let email = new.email.as_deref().map(Email::parse).transpose().map_err(|m| Error::invalid("email", m))?;
+    let phone = new.phone.as_deref().map(Phone::parse).transpose().map_err(|m| Error::invalid("phone", m))?;
+    if email.is_none() && phone.is_none() {
+        return Err(Error::invalid("email", "an account needs an email or a phone to log in with"));
+    }
+    validate_password(&new.password)?;
+    match new.role {
+        Role::PlatformAdmin if new.company_id.is_some() => {
+            return Err(Error::invalid("company_id", "a platform administrator belongs to no company"));
+        }
+        Role::PlatformAdmin => {}
+        _ if new.company_id.is_none() => return Err(Error::invalid("company_id", "this role belongs to a company")),
+        Role::Committee if new.compound_ids.len() != 1 => {
+            return Err(Error::invalid("compound_ids", "a committee member audits exactly one compound"));
+        }
+        Role::Owner if new.owner_ids.is_empty() => {
+            return Err(Error::invalid("owner_ids", "an owner account speaks for at least one owner record"));
+        }
+        _ => {}
+    }
+    if new.role != Role::Owner && !new.owner_ids.is_empty() {
+        return Err(Error::invalid("owner_ids", "only owner accounts are linked to owner records"));
+    }
+    let email = email.map(Email::into_string);
+    let phone = phone.map(Phone::into_string);
+    for (field, taken) in [
+        ("email", email.as_ref().map(|e| user::Column::Email.eq(e))),
+        ("phone", phone.as_ref().map(|p| user::Column::Phone.eq(p))),
+    ] {
+        if let Some(condition) = taken
+            && user::Entity::find().filter(condition).count(db).await? > 0
+        {
+            return Err(Error::conflict(field, format!("another account already uses this {field}")));
+        }
+    }
+    let password_hash = hash_password(new.password).await?;
+    let txn = db.begin().await?;
+    let account = user::ActiveModel {
+        company_id: Set(new.company_id),
+        role: Set(new.role.as_str().to_string()),
+        name: Set(name),
+        email: Set(email),
+        phone: Set(phone),
+        password_hash: Set(password_hash),
+        disabled: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if new.role != Role::Owner {
+        for compound_id in new.compound_ids {
+            user_compound::ActiveModel { user_id: Set(account.id), compound_id: Set(compound_id) }.insert(&txn).await?;
+        }
+    }
+    if !new.owner_ids.is_empty() {
+        owner::Entity::update_many()
+            .col_expr(owner::Column::UserId, sea_orm::sea_query::Expr::value(account.id))
+            .filter(owner::Column::Id.is_in(new.owner_ids))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// Disables or re-enables an account; disabling revokes its sessions in the same transaction.
+pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(db: &C, account: user::Model, disabled: bool) -> Result<user::Model> {
+    let txn = db.begin().await?;
+    let mut active: user::ActiveModel = account.into();
+    active.disabled = Set(disabled);
+    let account = active.update(&txn).await?;
+    if disabled {
+        revoke_sessions(&txn, account.id).await?;
+    }
+    txn.commit().await?;
+    Ok(account)
+}

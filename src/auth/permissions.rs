@@ -1,0 +1,122 @@
+//! Who may do what: the role x operation matrix, in one place. The README's table is this
+//! function written out; a test walks every role through every operation against it.
+use poem_openapi::Enum;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum, serde::Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the platform: creates companies and their first administrator.
+    PlatformAdmin,
+    /// Runs one property company: its staff accounts and everything the manager does.
+    CompanyAdmin,
+    /// Fee items, bill runs, reports, the registry.
+    Manager,
+    /// The cashier desk: collect, receipt, refund.
+    Cashier,
+    /// Triage and assign repair tickets.
+    Dispatcher,
+    /// Works the repair tickets assigned to them.
+    Technician,
+    /// Owners' committee member: read-only auditor of one compound.
+    Committee,
+    /// An owner: their own units and what concerns them.
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::PlatformAdmin,
+        Role::CompanyAdmin,
+        Role::Manager,
+        Role::Cashier,
+        Role::Dispatcher,
+        Role::Technician,
+        Role::Committee,
+        Role::Owner,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "platform_admin",
+            Role::CompanyAdmin => "company_admin",
+            Role::Manager => "manager",
+            Role::Cashier => "cashier",
+            Role::Dispatcher => "dispatcher",
+            Role::Technician => "technician",
+            Role::Committee => "committee",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// Staff of a property company (as opposed to the platform, committees and owners).
+    pub fn is_company_staff(self) -> bool {
+        matches!(self, Role::CompanyAdmin | Role::Manager | Role::Cashier | Role::Dispatcher | Role::Technician)
+    }
+}
+
+/// An operation that needs a permission beyond being logged in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Create and list property companies.
+    ManageCompanies,
+    /// Create, disable and list logins (within the caller's company).
+    ManageAccounts,
+    /// Read compounds, buildings, stairwells, units, owners and ownerships.
+    ReadRegistry,
+    /// Create and change them, record sales, import spreadsheets.
+    WriteRegistry,
+    /// See one's own units, as an owner.
+    ViewOwnUnits,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 5] = [
+        Permission::ManageCompanies,
+        Permission::ManageAccounts,
+        Permission::ReadRegistry,
+        Permission::WriteRegistry,
+        Permission::ViewOwnUnits,
+    ];
+}
+
+/// The matrix. Tenancy (which company and compounds) is checked separately, by `tenancy`.
+pub fn allows(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match permission {
+        ManageCompanies => role == PlatformAdmin,
+        ManageAccounts => matches!(role, PlatformAdmin | CompanyAdmin),
+        ReadRegistry => role != Owner,
+        WriteRegistry => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
+        ViewOwnUnits => role == Owner,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn committee_and_field_staff_only_read() {
+        for role in [Role::Committee, Role::Cashier, Role::Dispatcher, Role::Technician] {
+            assert!(allows(role, Permission::ReadRegistry));
+            assert!(!allows(role, Permission::WriteRegistry));
+            assert!(!allows(role, Permission::ManageAccounts));
+        }
+        assert!(!allows(Role::Owner, Permission::ReadRegistry));
+        assert!(allows(Role::Owner, Permission::ViewOwnUnits));
+    }
+}

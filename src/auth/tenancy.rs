@@ -1,0 +1,65 @@
+//! Tenancy in one place: which rows an actor may see. Every registry read and write goes
+//! through [`visible`] or [`find_visible`], so a handler cannot forget the company filter.
+//! Another company's id answers 404, exactly like an id that does not exist.
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+
+use super::Actor;
+use crate::error::{Error, Result};
+
+/// A table whose rows belong to a company and, below that, to a compound.
+pub trait TenantOwned: EntityTrait {
+    /// Name used in "… not found".
+    const WHAT: &'static str;
+    fn id_column() -> Self::Column;
+    fn company_column() -> Self::Column;
+    /// None for rows above the compound level (companies).
+    fn compound_column() -> Option<Self::Column>;
+}
+
+macro_rules! tenant_owned {
+    ($entity:path, $what:literal, $company:ident, $compound:expr) => {
+        impl TenantOwned for $entity {
+            const WHAT: &'static str = $what;
+            fn id_column() -> Self::Column {
+                <$entity as EntityTrait>::Column::Id
+            }
+            fn company_column() -> Self::Column {
+                <$entity as EntityTrait>::Column::$company
+            }
+            fn compound_column() -> Option<Self::Column> {
+                $compound
+            }
+        }
+    };
+}
+
+use entity::{building, company, compound, owner, ownership, stairwell, unit, user};
+tenant_owned!(company::Entity, "company", Id, None);
+tenant_owned!(compound::Entity, "compound", CompanyId, Some(compound::Column::Id));
+tenant_owned!(building::Entity, "building", CompanyId, Some(building::Column::CompoundId));
+tenant_owned!(stairwell::Entity, "stairwell", CompanyId, Some(stairwell::Column::CompoundId));
+tenant_owned!(unit::Entity, "unit", CompanyId, Some(unit::Column::CompoundId));
+tenant_owned!(owner::Entity, "owner", CompanyId, Some(owner::Column::CompoundId));
+tenant_owned!(ownership::Entity, "ownership", CompanyId, Some(ownership::Column::CompoundId));
+tenant_owned!(user::Entity, "user", CompanyId, None);
+
+/// All rows of `E` the actor may see.
+pub fn visible<E: TenantOwned>(actor: &Actor) -> Select<E> {
+    let mut select = E::find();
+    if let Some(company_id) = actor.company_id {
+        select = select.filter(E::company_column().eq(company_id));
+    }
+    if let (Some(compounds), Some(column)) = (&actor.compounds, E::compound_column()) {
+        select = select.filter(column.is_in(compounds.iter().copied()));
+    }
+    select
+}
+
+/// One row by id, if the actor may see it; otherwise `NotFound`, whether it exists or not.
+pub async fn find_visible<E: TenantOwned>(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> Result<E::Model> {
+    visible::<E>(actor)
+        .filter(E::id_column().eq(id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound(E::WHAT))
+}

@@ -1,0 +1,35 @@
+//! Connecting to the database and bringing its schema up to date.
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, TransactionTrait};
+
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        // One connection: SQLite allows one writer anyway, and a single connection serialises
+        // every transaction, so concurrent requests queue instead of failing with SQLITE_BUSY.
+        // Code must therefore never use the pool while it holds a transaction: pass the
+        // transaction down.
+        options
+            .max_connections(1)
+            .map_sqlx_sqlite_opts(|o| o.foreign_keys(true).busy_timeout(Duration::from_secs(10)));
+    } else {
+        options.max_connections(20);
+    }
+    Ok(Database::connect(options).await?)
+}
+
+/// Applies pending migrations. On PostgreSQL replicas starting together queue on an advisory
+/// lock held by the migrating transaction, since sea-orm has no migration lock of its own.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(Migrator::up(db, None).await?);
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(2003597157)").await?; // "wuye"
+    Migrator::up(&txn, None).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! The demo data set behind `wuye demo`: one property company taking over three compounds of a
+//! real renovation batch (世纪花园, 金盾苑, 旺角家园 with its 369 households), loaded through the
+//! same CSV import a company would use, plus one login per role.
+//!
+//! Everything is derived from the unit's position, so every start produces the same data.
+use std::fmt::Write;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::{
+    auth::{self, Actor, NewAccount, Role},
+    registry::{self, NewCompound, import},
+};
+use entity::{company, owner, ownership};
+
+pub const PASSWORD: &str = "wuye-demo-2026";
+pub const COMPANY: &str = "和睦物业服务有限公司";
+
+/// A compound's layout: buildings, each with stairwells x floors x units per floor.
+struct Layout {
+    name: &'static str,
+    address: &'static str,
+    /// (building name, stairwells, floors, units per floor)
+    buildings: &'static [(&'static str, u32, u32, u32)],
+}
+
+const COMPOUNDS: &[Layout] = &[
+    Layout {
+        name: "世纪花园",
+        address: "民主街道世纪路18号",
+        buildings: &[("1栋", 2, 6, 2), ("2栋", 2, 6, 2), ("3栋", 2, 6, 2), ("4栋", 2, 6, 2)],
+    },
+    Layout { name: "金盾苑", address: "民主街道金盾路6号", buildings: &[("1栋", 2, 7, 2), ("2栋", 2, 7, 2), ("3栋", 2, 7, 2)] },
+    Layout {
+        name: "旺角家园",
+        address: "民主街道旺角路101号",
+        buildings: &[
+            ("1栋", 3, 6, 3),
+            ("2栋", 3, 6, 3),
+            ("3栋", 3, 6, 3),
+            ("4栋", 3, 6, 3),
+            ("5栋", 3, 6, 3),
+            ("6栋", 3, 6, 3),
+            ("7栋", 3, 5, 3),
+        ],
+    },
+];
+
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"];
+const GIVEN: &[&str] = &["建国", "秀英", "桂兰", "志强", "淑珍", "海燕", "国华", "玉梅", "文斌", "丽华", "德明", "春花", "俊杰", "静", "磊", "敏"];
+
+fn person(seed: usize) -> String {
+    format!("{}{}", SURNAMES[seed % SURNAMES.len()], GIVEN[(seed / SURNAMES.len() + seed * 7) % GIVEN.len()])
+}
+
+/// The compound's units and owners as the spreadsheet a company would receive.
+fn spreadsheet(compound_index: usize, layout: &Layout) -> String {
+    let mut csv = String::from("楼栋,单元,房号,楼层,用途,产权面积,实测面积,开发商持有,空置,业主姓名,联系电话,邮箱,表决代表,产权登记日期\n");
+    let mut index = 0usize;
+    for &(building, stairwells, floors, per_floor) in layout.buildings {
+        for stairwell in 1..=stairwells {
+            for floor in 1..=floors {
+                for position in 1..=per_floor {
+                    let number = format!("{floor}{position:02}");
+                    // Typical 1990s plans: 88.60, 72.35 and 105.20 m², a little larger higher up.
+                    let base = [8860, 7235, 10520][(position as usize - 1) % 3] + (floor as i64 - 1) * 5;
+                    let area = format!("{}.{:02}", base / 100, base % 100);
+                    // Some units were only surveyed, never registered.
+                    let (registered, surveyed) = if index % 11 == 10 { (String::new(), area) } else { (area, String::new()) };
+                    let developer_held = index % 37 == 36;
+                    let vacant = !developer_held && index % 13 == 12;
+                    let stairwell_name = format!("{stairwell}单元");
+                    let mut row = |name: &str, phone: &str, email: &str, voter: bool| {
+                        let _ = writeln!(
+                            csv,
+                            "{building},{stairwell_name},{number},{floor},住宅,{registered},{surveyed},{},{},{name},{phone},{email},{},2012-0{}-15",
+                            if developer_held { "是" } else { "否" },
+                            if vacant { "是" } else { "否" },
+                            if voter { "是" } else { "否" },
+                            1 + index % 9,
+                        );
+                    };
+                    if developer_held {
+                        row("", "", "", false);
+                    } else {
+                        // Every 20th unit belongs to the owner of the unit before it: one person, two flats.
+                        let owner_seed = if index % 20 == 1 { index - 1 } else { index };
+                        let phone = format!("139{compound_index:02}{owner_seed:06}");
+                        let email = if owner_seed % 4 == 0 { format!("owner{compound_index}.{owner_seed}@example.cn") } else { String::new() };
+                        // Every 9th unit is co-owned by a couple; the second named votes.
+                        if index % 9 == 4 {
+                            row(&person(owner_seed), &phone, &email, false);
+                            row(&person(owner_seed + 101), &format!("138{compound_index:02}{owner_seed:06}"), "", true);
+                        } else {
+                            row(&person(owner_seed), &phone, &email, true);
+                        }
+                    }
+                    index += 1;
+                }
+            }
+        }
+    }
+    csv
+}
+
+/// Seeds the demo on first start (a database without the demo company) and returns the demo
+/// logins by role. Later starts find the company and seed nothing.
+pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let fail = |e: crate::error::Error| anyhow::anyhow!("demo seed: {e}");
+    let logins = vec![
+        ("platform_admin", "admin@wuye.demo".to_string()),
+        ("company_admin", "boss@hemu.demo".to_string()),
+        ("manager", "manager@hemu.demo".to_string()),
+        ("cashier", "cashier@hemu.demo".to_string()),
+        ("dispatcher", "dispatcher@hemu.demo".to_string()),
+        ("technician", "tech@hemu.demo".to_string()),
+        ("committee", "committee@wangjiao.demo".to_string()),
+        ("owner", "owner@wangjiao.demo".to_string()),
+    ];
+    if company::Entity::find().filter(company::Column::Name.eq(COMPANY)).one(db).await?.is_some() {
+        return Ok(logins);
+    }
+    let system = Actor::system();
+    let company = registry::create_company(db, &system, COMPANY).await.map_err(fail)?;
+    let mut compounds = Vec::new();
+    for (index, layout) in COMPOUNDS.iter().enumerate() {
+        let new = NewCompound {
+            company_id: Some(company.id),
+            name: layout.name.into(),
+            address: layout.address.into(),
+            time_zone: None,
+        };
+        let compound = registry::create_compound(db, &system, new).await.map_err(fail)?;
+        import::import_csv(db, &system, compound.id, spreadsheet(index, layout).as_bytes(), false).await.map_err(fail)?;
+        compounds.push(compound);
+    }
+    let wangjiao = compounds.last().map(|c| c.id).unwrap_or_default();
+    // The owner login speaks for the owner of 旺角家园's first flat, who also owns the second.
+    let first_owner = ownership::Entity::find()
+        .filter(ownership::Column::CompoundId.eq(wangjiao))
+        .order_by_asc(ownership::Column::UnitId)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo seed: 旺角家园 has no owners"))?;
+    let owner = owner::Entity::find_by_id(first_owner.owner_id).one(db).await?.ok_or_else(|| anyhow::anyhow!("demo seed: owner"))?;
+    for (role_name, login) in &logins {
+        let role = Role::parse(role_name).ok_or_else(|| anyhow::anyhow!("demo role {role_name}"))?;
+        let new = NewAccount {
+            company_id: (role != Role::PlatformAdmin).then_some(company.id),
+            role,
+            name: if role == Role::Owner { owner.name.clone() } else { format!("演示{role_name}") },
+            email: Some(login.clone()),
+            phone: None,
+            password: PASSWORD.to_string(),
+            compound_ids: if role == Role::Committee { vec![wangjiao] } else { vec![] },
+            owner_ids: if role == Role::Owner { vec![owner.id] } else { vec![] },
+        };
+        auth::create_account(db, new).await.map_err(fail)?;
+    }
+    Ok(logins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wangjiao_has_369_households() {
+        let layout = &COMPOUNDS[2];
+        let units: u32 = layout.buildings.iter().map(|(_, s, f, u)| s * f * u).sum();
+        assert_eq!((layout.name, units), ("旺角家园", 369));
+        let text = spreadsheet(2, layout);
+        let (rows, problems) = (text.lines().count() - 1, text.matches(",是,").count());
+        assert!(rows > 369, "co-owned units take two rows: {rows}");
+        assert!(problems > 0);
+    }
+}

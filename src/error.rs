@@ -1,0 +1,183 @@
+//! One domain error type for every area, and its mapping to an HTTP problem body at the edge.
+//!
+//! Every 4xx and 5xx the service sends has the same JSON shape, [`Problem`]: a machine code, a
+//! human message, the field at fault, and for bulk operations the rows at fault. Errors raised
+//! by poem and poem-openapi themselves (unknown route, bad content type, missing token) are
+//! converted to it by [`problem_for_poem_error`], so no client ever sees plain text.
+use poem::http::StatusCode;
+use poem_openapi::{ApiResponse, Object, payload::Json};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request breaks a rule about one field (or the body as a whole when `field` is None).
+    #[error("{message}")]
+    Invalid { field: Option<String>, message: String },
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Also what a caller gets for another company's ids: we never confirm they exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { field: Option<String>, message: String },
+    #[error("too many failed logins; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: i64 },
+    /// A bulk operation refused because of bad rows; nothing was written.
+    #[error("{message}")]
+    RowsRejected { message: String, rows: Vec<RowProblem> },
+    #[error("database error")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid { field: Some(field.to_string()), message: message.into() }
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        Error::Conflict { field: Some(field.to_string()), message: message.into() }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Object, serde::Deserialize)]
+pub struct Problem {
+    /// Stable machine-readable code, e.g. `validation_failed`.
+    pub code: String,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The request field at fault, when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+    /// For bulk operations: every bad row with its line number.
+    #[oai(skip_serializing_if_is_empty)]
+    #[serde(default)]
+    pub rows: Vec<RowProblem>,
+}
+
+#[derive(Debug, Clone, Object, serde::Deserialize)]
+pub struct RowProblem {
+    /// Line number in the uploaded file (the header is line 1).
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(code: &str, message: impl Into<String>, field: Option<String>) -> Json<Problem> {
+        Json(Problem { code: code.to_string(), message: message.into(), field, rows: Vec::new() })
+    }
+}
+
+/// The error responses of every operation, as documented in the OpenAPI spec.
+#[derive(ApiResponse, Debug)]
+pub enum ApiError {
+    /// The request is malformed or breaks a validation rule.
+    #[oai(status = 400)]
+    BadRequest(Json<Problem>),
+    /// No valid bearer token.
+    #[oai(status = 401)]
+    Unauthorized(Json<Problem>),
+    /// The caller's role may not do this.
+    #[oai(status = 403)]
+    Forbidden(Json<Problem>),
+    /// No such record, or not one the caller may see.
+    #[oai(status = 404)]
+    NotFound(Json<Problem>),
+    /// The request conflicts with the current state (duplicate, wrong state).
+    #[oai(status = 409)]
+    Conflict(Json<Problem>),
+    /// A bulk upload with bad rows; nothing was written.
+    #[oai(status = 422)]
+    Unprocessable(Json<Problem>),
+    /// Too many attempts; wait and retry.
+    #[oai(status = 429)]
+    TooManyRequests(Json<Problem>),
+    /// Something failed on our side; the cause is in the server log, not in the response.
+    #[oai(status = 500)]
+    Internal(Json<Problem>),
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Invalid { field, message } => ApiError::BadRequest(Problem::new("validation_failed", message, field)),
+            Error::Unauthenticated(message) => ApiError::Unauthorized(Problem::new("unauthenticated", message, None)),
+            Error::Forbidden(message) => ApiError::Forbidden(Problem::new("forbidden", message, None)),
+            Error::NotFound(what) => ApiError::NotFound(Problem::new("not_found", format!("{what} not found"), None)),
+            Error::Conflict { field, message } => ApiError::Conflict(Problem::new("conflict", message, field)),
+            error @ Error::TooManyAttempts { .. } => {
+                ApiError::TooManyRequests(Problem::new("too_many_attempts", error.to_string(), None))
+            }
+            Error::RowsRejected { message, rows } => ApiError::Unprocessable(Json(Problem {
+                code: "rows_rejected".into(),
+                message,
+                field: None,
+                rows,
+            })),
+            Error::Database(cause) => internal(&cause),
+            Error::Internal(cause) => internal(cause.as_ref()),
+        }
+    }
+}
+
+fn internal(cause: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut chain = cause.to_string();
+    let mut source = cause.source();
+    while let Some(next) = source {
+        chain.push_str(": ");
+        chain.push_str(&next.to_string());
+        source = next.source();
+    }
+    tracing::error!(cause = %chain, "request failed");
+    ApiError::Internal(Problem::new("internal", "internal error; it has been logged", None))
+}
+
+/// Turns an error raised by poem or poem-openapi outside our handlers into a [`Problem`].
+/// Responses our handlers built (already JSON problems) pass through unchanged.
+pub fn problem_for_poem_error(error: poem::Error) -> poem::Response {
+    use poem::IntoResponse;
+    use poem_openapi::error::{ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError};
+
+    let status = error.status();
+    let message = error.to_string();
+    let (code, field) = if let Some(e) = error.downcast_ref::<ParseParamError>() {
+        ("validation_failed", Some(e.name.to_string()))
+    } else if let Some(e) = error.downcast_ref::<ParsePathError>() {
+        ("validation_failed", Some(e.name.to_string()))
+    } else if error.is::<ParseRequestPayloadError>() || error.is::<ContentTypeError>() {
+        ("bad_request", None)
+    } else {
+        let code = match status {
+            StatusCode::UNAUTHORIZED => "unauthenticated",
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            status if status.is_server_error() => "internal",
+            _ => "bad_request",
+        };
+        (code, None)
+    };
+    let response = error.into_response();
+    let is_json = response
+        .content_type()
+        .is_some_and(|content_type| content_type.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let message = if status.is_server_error() {
+        tracing::error!(%status, cause = %message, "request failed outside a handler");
+        "internal error; it has been logged".to_string()
+    } else if status == StatusCode::UNAUTHORIZED {
+        "a valid bearer token is required".to_string()
+    } else {
+        message
+    };
+    let body = Problem { code: code.to_string(), message, field, rows: Vec::new() };
+    poem_openapi::payload::Json(body).with_status(status).into_response()
+}

@@ -1,0 +1,58 @@
+//! The HTTP edge: routes, the OpenAPI document, the docs UI and the error conversion.
+mod body;
+
+pub use body::JsonBody;
+
+use poem::{EndpointExt, Route, middleware::SizeLimit};
+use poem_openapi::{OpenApiService, Tags};
+use sea_orm::ConnectionTrait;
+
+use crate::{AppState, auth, error::problem_for_poem_error, registry};
+
+/// One tag per business area; every operation carries exactly one.
+#[derive(Tags)]
+pub enum Area {
+    /// Companies, compounds, buildings, stairwells, units, owners and ownerships.
+    #[oai(rename = "registry")]
+    Registry,
+    /// Logins, sessions and accounts.
+    #[oai(rename = "auth")]
+    Auth,
+}
+
+pub fn routes(state: AppState) -> impl poem::Endpoint {
+    let api = OpenApiService::new(
+        (auth::api::AuthApi(state.clone()), registry::api::RegistryApi(state.clone())),
+        "wuye",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Property management for renovated old residential compounds: registry, accounts and roles.");
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let max_body = state.config.max_body_bytes;
+    Route::new()
+        .at("/health", poem::get(health))
+        .nest("/", api)
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .with(SizeLimit::new(max_body))
+        .data(state)
+        .catch_all_error(|error| async move { problem_for_poem_error(error) })
+}
+
+/// `GET /health`: the service answers and so does its database. Kept out of the OpenAPI
+/// document, which lists business operations only.
+#[poem::handler]
+async fn health(state: poem::web::Data<&AppState>) -> poem::Response {
+    use poem::{IntoResponse, http::StatusCode, web::Json};
+    let database = format!("{:?}", state.db.get_database_backend()).to_lowercase();
+    match state.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => Json(serde_json::json!({ "status": "ok", "database": database })).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "health check: the database does not answer");
+            Json(serde_json::json!({ "status": "database unavailable", "database": database }))
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! wuye: the money-and-service desk of a property company in renovated old compounds.
+//!
+//! [`Application::build`] connects and migrates the database and binds the listener;
+//! [`App::run_until_stopped`] serves until the process is asked to stop.
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod registry;
+pub mod types;
+
+use std::sync::Arc;
+
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
+};
+use sea_orm::DatabaseConnection;
+
+pub use config::Config;
+
+/// What every request handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+}
+
+pub struct Application;
+
+pub struct App {
+    acceptor: TcpAcceptor,
+    state: AppState,
+    port: u16,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let db = db::connect(&config.database_url).await?;
+        db::migrate(&db).await?;
+        Application::build_with(config, db).await
+    }
+
+    /// Binds the listener for an already migrated database.
+    pub async fn build_with(config: Config, db: DatabaseConnection) -> anyhow::Result<App> {
+        let acceptor = TcpListener::bind(config.listen.to_string()).into_acceptor().await?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .ok_or_else(|| anyhow::anyhow!("the listener has no TCP address"))?;
+        Ok(App { acceptor, state: AppState { db, config: Arc::new(config) }, port })
+    }
+}
+
+impl App {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let routes = http::routes(self.state);
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(routes, shutdown_signal(), Some(std::time::Duration::from_secs(10)))
+            .await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

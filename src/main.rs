@@ -1,0 +1,147 @@
+//! The `wuye` command: parse the command line, build the application, run it.
+use clap::{Parser, Subcommand};
+use wuye::{
+    Application, Config,
+    auth::{self, Actor, NewAccount, Role},
+    config, db, demo, registry,
+};
+
+#[derive(Parser)]
+#[command(name = "wuye", version, about = "Property management for renovated old residential compounds")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, then serve HTTP (WUYE_DATABASE_URL, WUYE_LISTEN, ...).
+    Serve,
+    /// Serve a demo compound set on its own database (wuye-demo.db unless WUYE_DATABASE_URL is set).
+    Demo,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Platform administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Import units and owners of a compound from a CSV file (UTF-8 or GBK).
+    Import {
+        /// The compound to import into.
+        #[arg(long)]
+        compound: i64,
+        /// Import the good rows and report the bad ones, instead of importing nothing.
+        #[arg(long)]
+        skip_bad_rows: bool,
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a platform administrator, e.g. the first one on an empty database.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// At least 8 characters; may come from WUYE_ADMIN_PASSWORD instead.
+        #[arg(long, env = "WUYE_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG").unwrap_or_else(|_| "info".into()))
+        .init();
+    if let Err(error) = run(cli.command).await {
+        eprintln!("wuye: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let default_url = match command {
+        Command::Demo => config::DEMO_DATABASE_URL,
+        _ => config::DEFAULT_DATABASE_URL,
+    };
+    let config = Config::from_env(default_url).map_err(|message| anyhow::anyhow!("configuration: {message}"))?;
+    match command {
+        Command::Serve => serve(config, false).await,
+        Command::Demo => serve(config, true).await,
+        Command::Migrate => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            println!("database {} is up to date", config.database_url);
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Create { email, name, password } } => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let new = NewAccount {
+                company_id: None,
+                role: Role::PlatformAdmin,
+                name,
+                email: Some(email),
+                phone: None,
+                password,
+                compound_ids: vec![],
+                owner_ids: vec![],
+            };
+            let account = auth::create_account(&db, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("platform administrator {} created (id {})", account.email.unwrap_or_default(), account.id);
+            Ok(())
+        }
+        Command::Import { compound, skip_bad_rows, file } => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let bytes = std::fs::read(&file)?;
+            let operator = Actor::system();
+            match registry::import::import_csv(&db, &operator, compound, &bytes, skip_bad_rows).await {
+                Ok(report) => {
+                    println!(
+                        "{} rows: {} units created, {} updated, {} unchanged; {} owners and {} ownerships created; {} rows skipped",
+                        report.rows,
+                        report.units_created,
+                        report.units_updated,
+                        report.units_unchanged,
+                        report.owners_created,
+                        report.ownerships_created,
+                        report.skipped.len()
+                    );
+                    for row in report.skipped {
+                        println!("  line {}: {}: {}", row.line, row.field, row.message);
+                    }
+                    Ok(())
+                }
+                Err(wuye::error::Error::RowsRejected { message, rows }) => {
+                    for row in rows {
+                        eprintln!("  line {}: {}: {}", row.line, row.field, row.message);
+                    }
+                    Err(anyhow::anyhow!(message))
+                }
+                Err(error) => Err(anyhow::anyhow!("{error}")),
+            }
+        }
+    }
+}
+
+async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let app = Application::build(config.clone()).await?;
+    let logins = if with_demo { Some(demo::seed(app.db()).await?) } else { None };
+    let url = format!("http://{}:{}", config.listen.ip(), app.port());
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, database = %config.database_url, "ready");
+    println!("wuye is listening on {url}  (API docs: {url}/docs)");
+    if let Some(logins) = logins {
+        println!("demo logins (password for all: {}):", demo::PASSWORD);
+        for (role, login) in logins {
+            println!("  {role:<15} {login}");
+        }
+    }
+    app.run_until_stopped().await
+}
