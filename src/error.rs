@@ -146,10 +146,13 @@ pub fn problem_for_poem_error(error: poem::Error) -> poem::Response {
 
     let status = error.status();
     let message = error.to_string();
+    let error_is_path = error.is::<ParsePathError>();
     let (code, field) = if let Some(e) = error.downcast_ref::<ParseParamError>() {
         ("validation_failed", Some(e.name.to_string()))
-    } else if let Some(e) = error.downcast_ref::<ParsePathError>() {
-        ("validation_failed", Some(e.name.to_string()))
+    } else if error.is::<ParsePathError>() {
+        // poem-openapi names path parameters by position ("param0"); every path of ours has one
+        // parameter, `id` (a test holds us to it), so name it as the client knows it.
+        ("validation_failed", Some("id".to_string()))
     } else if error.is::<ParseRequestPayloadError>() || error.is::<ContentTypeError>() {
         ("bad_request", None)
     } else {
@@ -170,7 +173,9 @@ pub fn problem_for_poem_error(error: poem::Error) -> poem::Response {
     if is_json {
         return response;
     }
-    let message = if status.is_server_error() {
+    let message = if error_is_path {
+        "id in the path must be a whole number".to_string()
+    } else if status.is_server_error() {
         tracing::error!(%status, cause = %message, "request failed outside a handler");
         "internal error; it has been logged".to_string()
     } else if status == StatusCode::UNAUTHORIZED {

@@ -3,7 +3,7 @@ mod body;
 
 pub use body::JsonBody;
 
-use poem::{EndpointExt, Route, middleware::SizeLimit};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::StatusCode};
 use poem_openapi::{OpenApiService, Tags};
 use sea_orm::ConnectionTrait;
 
@@ -35,9 +35,29 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .nest("/", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
-        .with(SizeLimit::new(max_body))
+        .around(move |next, request| limit_body(next, request, max_body))
         .data(state)
         .catch_all_error(|error| async move { problem_for_poem_error(error) })
+}
+
+/// Refuses bodies over the configured size with 413, whether announced by Content-Length or
+/// sent chunked (poem's own `SizeLimit` would also refuse every request without a length).
+async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request, max: usize) -> poem::Result<Response> {
+    let too_large = || poem::Error::from_string(format!("the body is larger than {max} bytes"), StatusCode::PAYLOAD_TOO_LARGE);
+    let announced = request
+        .headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(length) if length > max as u64 => return Err(too_large()),
+        Some(_) => {}
+        None => {
+            let body = request.take_body().into_bytes_limit(max).await.map_err(|_| too_large())?;
+            request.set_body(body);
+        }
+    }
+    Ok(next.call(request).await?.into_response())
 }
 
 /// `GET /health`: the service answers and so does its database. Kept out of the OpenAPI

@@ -60,7 +60,7 @@ pub fn decode(bytes: &[u8]) -> Result<String> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(text.to_string());
     }
-    let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
     if had_errors {
         return Err(Error::invalid("file", "the file is neither UTF-8 nor GBK text"));
     }
@@ -221,6 +221,29 @@ fn check_unit(rows: &[Row]) -> Vec<RowProblem> {
     problems
 }
 
+/// A phone identifies one person across the file: the same phone under two names is a typo
+/// that would otherwise merge two owners.
+fn check_people<'a>(rows: impl Iterator<Item = &'a Row>) -> Vec<RowProblem> {
+    let mut first_seen: HashMap<&str, (&str, u64)> = HashMap::new();
+    let mut problems = Vec::new();
+    for row in rows {
+        let Some((contact, _)) = &row.owner else { continue };
+        let Some(phone) = contact.phone.as_deref() else { continue };
+        match first_seen.get(phone) {
+            Some((name, line)) if *name != contact.name => problems.push(problem(
+                row.line,
+                "owner_phone",
+                format!("line {line} gives this phone to {name}, this line to {}", contact.name),
+            )),
+            Some(_) => {}
+            None => {
+                first_seen.insert(phone, (&contact.name, row.line));
+            }
+        }
+    }
+    problems
+}
+
 pub async fn import_csv<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
@@ -240,12 +263,11 @@ pub async fn import_csv<C: ConnectionTrait + TransactionTrait>(
     for row in rows {
         units.entry(row.unit_key()).or_default().push(row);
     }
-    let mut bad_lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
     for rows in units.values() {
-        let found = check_unit(rows);
-        bad_lines.extend(found.iter().map(|p| p.line));
-        problems.extend(found);
+        problems.extend(check_unit(rows));
     }
+    problems.extend(check_people(units.values().flatten()));
+    let bad_lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
 
     let txn = db.begin().await?;
     let mut report = ImportReport { rows: row_count, ..Default::default() };
