@@ -113,8 +113,15 @@ fn optional_area(field: &str, text: &str) -> Result<Option<Area>> {
     text.parse::<Area>().map(Some).map_err(|rule| Error::invalid(field, rule))
 }
 
+/// A row that could not be read, and the unit it names (if it names one), so that with
+/// `skip_bad_rows` the whole unit is left out rather than imported without that row.
+struct BadRow {
+    problem: RowProblem,
+    unit: Option<UnitKey>,
+}
+
 /// Reads and checks every row on its own; cross-row checks come after.
-fn parse_rows(text: &str) -> Result<(Vec<Row>, Vec<RowProblem>)> {
+fn parse_rows(text: &str) -> Result<(Vec<Row>, Vec<BadRow>)> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| Error::invalid("file", format!("the header row cannot be read: {e}")))?.clone();
     let mut position: HashMap<&str, usize> = HashMap::new();
@@ -135,15 +142,18 @@ fn parse_rows(text: &str) -> Result<(Vec<Row>, Vec<RowProblem>)> {
             Ok(record) => record,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                problems.push(problem(line, "row", format!("unreadable row: {e}")));
+                problems.push(BadRow { problem: problem(line, "row", format!("unreadable row: {e}")), unit: None });
                 continue;
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let cell = |name: &str| position.get(name).and_then(|&i| record.get(i)).unwrap_or("").to_string();
+        let cell = |name: &str| position.get(name).and_then(|&i| record.get(i)).unwrap_or("").trim().to_string();
         match parse_row(line, &cell) {
             Ok(row) => rows.push(row),
-            Err(error) => problems.push(as_problem(line, error)),
+            Err(error) => {
+                let unit = Some((cell("building"), cell("stairwell"), cell("number")));
+                problems.push(BadRow { problem: as_problem(line, error), unit });
+            }
         }
     }
     Ok((rows, problems))
@@ -207,9 +217,10 @@ fn check_unit(rows: &[Row]) -> Vec<RowProblem> {
         }
     }
     let owners: Vec<(&OwnerContact, bool)> = rows.iter().filter_map(|r| r.owner.as_ref().map(|(c, d)| (c, *d))).collect();
+    let owner_rows: Vec<&Row> = rows.iter().filter(|r| r.owner.is_some()).collect();
     for (i, (contact, _)) in owners.iter().enumerate() {
         if owners[..i].iter().any(|(other, _)| other.name == contact.name && other.phone == contact.phone) {
-            problems.push(problem(first.line, "owner_name", format!("{} is listed twice for the unit", contact.name)));
+            problems.push(problem(owner_rows[i].line, "owner_name", format!("{} is listed twice for the unit", contact.name)));
         }
     }
     if !owners.is_empty() {
@@ -254,8 +265,8 @@ pub async fn import_csv<C: ConnectionTrait + TransactionTrait>(
     actor.require(Permission::WriteRegistry)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     let text = decode(bytes)?;
-    let (rows, mut problems) = parse_rows(&text)?;
-    let row_count = (rows.len() + problems.len()) as u64;
+    let (rows, bad_rows) = parse_rows(&text)?;
+    let row_count = (rows.len() + bad_rows.len()) as u64;
     if row_count == 0 {
         return Err(Error::invalid("file", "the file has a header but no rows"));
     }
@@ -263,17 +274,28 @@ pub async fn import_csv<C: ConnectionTrait + TransactionTrait>(
     for row in rows {
         units.entry(row.unit_key()).or_default().push(row);
     }
-    for rows in units.values() {
-        problems.extend(check_unit(rows));
+    let mut bad_units: std::collections::HashSet<UnitKey> = bad_rows.iter().filter_map(|b| b.unit.clone()).collect();
+    let mut problems: Vec<RowProblem> = bad_rows.into_iter().map(|b| b.problem).collect();
+    for (key, rows) in &units {
+        let found = check_unit(rows);
+        if !found.is_empty() {
+            bad_units.insert(key.clone());
+        }
+        problems.extend(found);
     }
-    problems.extend(check_people(units.values().flatten()));
-    let bad_lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+    let people = check_people(units.values().flatten());
+    for found in &people {
+        if let Some(row) = units.values().flatten().find(|r| r.line == found.line) {
+            bad_units.insert(row.unit_key());
+        }
+    }
+    problems.extend(people);
 
     let txn = db.begin().await?;
     let mut report = ImportReport { rows: row_count, ..Default::default() };
     let mut places = Places::load(&txn, &compound).await?;
-    for rows in units.values() {
-        if rows.iter().any(|r| bad_lines.contains(&r.line)) {
+    for (key, rows) in &units {
+        if bad_units.contains(key) {
             continue;
         }
         if let Err(problem) = import_unit(&txn, &compound, &mut places, rows, &mut report).await? {
@@ -422,7 +444,7 @@ mod tests {
         let text = "楼栋,单元,房号,楼层,用途,产权面积\n1栋,1单元,101,1,住宅,88.60\n1栋,1单元,102,x,住宅,88.60\n1栋,1单元,103,1,住宅,88.601\n";
         let (rows, problems) = parse_rows(text).unwrap();
         assert_eq!(rows.len(), 1);
-        let found: Vec<(u64, &str)> = problems.iter().map(|p| (p.line, p.field.as_str())).collect();
+        let found: Vec<(u64, &str)> = problems.iter().map(|b| (b.problem.line, b.problem.field.as_str())).collect();
         assert_eq!(found, vec![(3, "floor"), (4, "registered_area")]);
     }
 
