@@ -115,6 +115,7 @@ fn optional_area(field: &str, text: &str) -> Result<Option<Area>> {
 
 /// A row that could not be read, and the unit it names (if it names one), so that with
 /// `skip_bad_rows` the whole unit is left out rather than imported without that row.
+#[derive(Debug)]
 struct BadRow {
     problem: RowProblem,
     unit: Option<UnitKey>,
