@@ -16,6 +16,9 @@ pub struct Config {
     pub login_window_minutes: i64,
     /// `WUYE_MAX_BODY_BYTES`: the largest request body accepted.
     pub max_body_bytes: usize,
+    /// `WUYE_GATEWAY_SECRET`: the key the built-in payment gateway signs callbacks with. Unset,
+    /// a random key is made at start-up, so no callback can be forged (nor accepted).
+    pub gateway_secret: String,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wuye.db?mode=rwc";
@@ -47,6 +50,16 @@ impl Config {
             login_max_failures: number(get("WUYE_LOGIN_MAX_FAILURES"), "WUYE_LOGIN_MAX_FAILURES", 5, 1..=100)?,
             login_window_minutes: number(get("WUYE_LOGIN_WINDOW_MINUTES"), "WUYE_LOGIN_WINDOW_MINUTES", 15, 1..=24 * 60)?,
             max_body_bytes: number(get("WUYE_MAX_BODY_BYTES"), "WUYE_MAX_BODY_BYTES", 10 << 20, 1024..=100 << 20)?,
+            gateway_secret: match get("WUYE_GATEWAY_SECRET") {
+                Some(secret) if secret.len() < 16 => return Err("WUYE_GATEWAY_SECRET must have at least 16 characters".into()),
+                Some(secret) => secret.to_string(),
+                None => {
+                    use rand::RngCore;
+                    let mut key = [0u8; 32];
+                    rand::rng().fill_bytes(&mut key);
+                    hex::encode(key)
+                }
+            },
         })
     }
 }

@@ -3,11 +3,15 @@
 //! [`Application::build`] connects and migrates the database and binds the listener;
 //! [`App::run_until_stopped`] serves until the process is asked to stop.
 pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod idempotency;
+pub mod ledger;
+pub mod payments;
 pub mod registry;
 pub mod types;
 

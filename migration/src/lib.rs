@@ -2,12 +2,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_registry_and_accounts;
+mod m20261127_000002_billing_and_ledger;
 
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_registry_and_accounts::Migration)]
+        vec![
+            Box::new(m20261127_000001_registry_and_accounts::Migration),
+            Box::new(m20261127_000002_billing_and_ledger::Migration),
+        ]
     }
 }

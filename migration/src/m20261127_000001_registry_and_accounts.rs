@@ -14,7 +14,7 @@ fn fk(table: &'static str, column: &'static str, target: &'static str) -> Foreig
         .to_owned()
 }
 
-fn index(table: &'static str, name: &'static str, columns: &[&'static str], unique: bool) -> IndexCreateStatement {
+pub(crate) fn index(table: &'static str, name: &'static str, columns: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut index = Index::create();
     index.name(name).table(table);
     for column in columns {

@@ -72,15 +72,39 @@ pub enum Permission {
     WriteRegistry,
     /// See one's own units, as an owner.
     ViewOwnUnits,
+    /// Fee items and meter readings.
+    ManageFees,
+    /// Bill runs (and their previews), applying prepaid balances.
+    RunBills,
+    /// Waivers, discounts, corrections and late-fee waivers on bills.
+    AdjustBills,
+    /// Read any unit's bills, payments, receipts and statements.
+    ReadBilling,
+    /// Take payments at the desk, refund prepaid balances, record common-area income.
+    CollectPayments,
+    /// Reverse a posted payment (a bounced transfer) and void its receipt.
+    ReversePayments,
+    /// Read the journal, its verification, the trial balance and common-area income.
+    ReadLedger,
+    /// An owner's own bills, payments, statements and online payment orders.
+    PayOwnBills,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ManageCompanies,
         Permission::ManageAccounts,
         Permission::ReadRegistry,
         Permission::WriteRegistry,
         Permission::ViewOwnUnits,
+        Permission::ManageFees,
+        Permission::RunBills,
+        Permission::AdjustBills,
+        Permission::ReadBilling,
+        Permission::CollectPayments,
+        Permission::ReversePayments,
+        Permission::ReadLedger,
+        Permission::PayOwnBills,
     ];
 }
 
@@ -93,7 +117,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ManageAccounts => matches!(role, PlatformAdmin | CompanyAdmin),
         ReadRegistry => role != Owner,
         WriteRegistry => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
-        ViewOwnUnits => role == Owner,
+        ViewOwnUnits | PayOwnBills => role == Owner,
+        ManageFees | RunBills | AdjustBills | ReversePayments => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
+        ReadBilling => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Cashier | Committee),
+        CollectPayments => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Cashier),
+        ReadLedger => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),
     }
 }
 

@@ -33,7 +33,7 @@ macro_rules! tenant_owned {
     };
 }
 
-use entity::{building, company, compound, owner, ownership, stairwell, unit, user};
+use entity::{bill, building, common_income, company, compound, fee_item, owner, ownership, payment, payment_order, stairwell, unit, user};
 tenant_owned!(company::Entity, "company", Id, None);
 tenant_owned!(compound::Entity, "compound", CompanyId, Some(compound::Column::Id));
 tenant_owned!(building::Entity, "building", CompanyId, Some(building::Column::CompoundId));
@@ -42,6 +42,11 @@ tenant_owned!(unit::Entity, "unit", CompanyId, Some(unit::Column::CompoundId));
 tenant_owned!(owner::Entity, "owner", CompanyId, Some(owner::Column::CompoundId));
 tenant_owned!(ownership::Entity, "ownership", CompanyId, Some(ownership::Column::CompoundId));
 tenant_owned!(user::Entity, "user", CompanyId, None);
+tenant_owned!(fee_item::Entity, "fee item", CompanyId, Some(fee_item::Column::CompoundId));
+tenant_owned!(bill::Entity, "bill", CompanyId, Some(bill::Column::CompoundId));
+tenant_owned!(payment::Entity, "payment", CompanyId, Some(payment::Column::CompoundId));
+tenant_owned!(payment_order::Entity, "payment order", CompanyId, Some(payment_order::Column::CompoundId));
+tenant_owned!(common_income::Entity, "common-area income", CompanyId, Some(common_income::Column::CompoundId));
 
 /// All rows of `E` the actor may see.
 pub fn visible<E: TenantOwned>(actor: &Actor) -> Select<E> {

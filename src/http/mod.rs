@@ -7,7 +7,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::
 use poem_openapi::{OpenApiService, Tags};
 use sea_orm::ConnectionTrait;
 
-use crate::{AppState, auth, error::problem_for_poem_error, registry};
+use crate::{AppState, auth, billing, error::problem_for_poem_error, ledger, payments, registry};
 
 /// One tag per business area; every operation carries exactly one.
 #[derive(Tags)]
@@ -18,15 +18,30 @@ pub enum Area {
     /// Logins, sessions and accounts.
     #[oai(rename = "auth")]
     Auth,
+    /// Fee items, bill runs, bills and their adjustments.
+    #[oai(rename = "billing")]
+    Billing,
+    /// The cashier desk, receipts, refunds, reversals, statements and online payment.
+    #[oai(rename = "payments")]
+    Payments,
+    /// The double-entry journal, its verification, and common-area income.
+    #[oai(rename = "ledger")]
+    Ledger,
 }
 
 pub fn routes(state: AppState) -> impl poem::Endpoint {
     let api = OpenApiService::new(
-        (auth::api::AuthApi(state.clone()), registry::api::RegistryApi(state.clone())),
+        (
+            auth::api::AuthApi(state.clone()),
+            registry::api::RegistryApi(state.clone()),
+            billing::api::BillingApi(state.clone()),
+            payments::api::PaymentsApi(state.clone()),
+            ledger::api::LedgerApi(state.clone()),
+        ),
         "wuye",
         env!("CARGO_PKG_VERSION"),
     )
-    .description("Property management for renovated old residential compounds: registry, accounts and roles.");
+    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger.");
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let max_body = state.config.max_body_bytes;

@@ -87,11 +87,14 @@ pub async fn create_compound(db: &impl ConnectionTrait, actor: &Actor, new: NewC
     Ok(compound.insert(db).await?)
 }
 
-/// China has one zone; compounds abroad are not our market, but a wrong zone must not slip in.
 fn is_time_zone(zone: &str) -> bool {
-    let mut parts = zone.split('/');
-    let well_formed = parts.next().is_some_and(|p| !p.is_empty()) && parts.all(|p| !p.is_empty());
-    well_formed && zone.contains('/') && zone.len() <= 64 && zone.chars().all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c))
+    zone.parse::<chrono_tz::Tz>().is_ok()
+}
+
+/// Today's date where the compound is: due dates and late fees count local days.
+pub fn local_today(compound: &compound::Model) -> NaiveDate {
+    let zone: chrono_tz::Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    Utc::now().with_timezone(&zone).date_naive()
 }
 
 pub async fn list_compounds(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<compound::Model>> {
@@ -643,20 +646,27 @@ pub async fn ownership_history(db: &impl ConnectionTrait, actor: &Actor, unit_id
     with_owners(db, ownerships).await
 }
 
-/// An owner's own units: those with an open ownership by an owner record linked to their login.
-pub async fn my_units(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<UnitRecord>> {
-    actor.require(Permission::ViewOwnUnits)?;
-    let mine = Query::select()
-        .column(ownership::Column::UnitId)
-        .from(ownership::Entity)
-        .inner_join(owner::Entity, sea_orm::sea_query::Expr::col((owner::Entity, owner::Column::Id)).equals((ownership::Entity, ownership::Column::OwnerId)))
-        .and_where(ownership::Column::EndedOn.is_null())
-        .and_where(sea_orm::sea_query::Expr::col((owner::Entity, owner::Column::UserId)).eq(actor.user_id))
-        .to_owned();
-    let units = unit::Entity::find()
-        .filter(unit::Column::Id.in_subquery(mine))
-        .order_by_asc(unit::Column::Id)
+/// The units an owner's login speaks for: open ownerships of the owner records linked to it.
+pub async fn owned_unit_ids(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<i64>> {
+    if actor.role != crate::auth::Role::Owner {
+        return Ok(Vec::new());
+    }
+    let owners = owner::Entity::find().filter(owner::Column::UserId.eq(actor.user_id)).all(db).await?;
+    let ownerships = ownership::Entity::find()
+        .filter(ownership::Column::OwnerId.is_in(owners.iter().map(|o| o.id)))
+        .filter(ownership::Column::EndedOn.is_null())
         .all(db)
         .await?;
+    let mut ids: Vec<i64> = ownerships.into_iter().map(|o| o.unit_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// An owner's own units, with their buildings, stairwells and owners.
+pub async fn my_units(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<UnitRecord>> {
+    actor.require(Permission::ViewOwnUnits)?;
+    let ids = owned_unit_ids(db, actor).await?;
+    let units = unit::Entity::find().filter(unit::Column::Id.is_in(ids)).order_by_asc(unit::Column::Id).all(db).await?;
     unit_records(db, units).await
 }

@@ -6,10 +6,14 @@
 mod area;
 mod contact;
 mod money;
+mod period;
+mod rate;
 
 pub use area::Area;
 pub use contact::{Email, IdNumber, Phone};
 pub use money::{Money, Rounding};
+pub use period::Period;
+pub use rate::Rate;
 
 use crate::error::Error;
 
@@ -64,6 +68,9 @@ fn format_hundredths(value: i64) -> String {
 /// `FromStr` and `Display`.
 macro_rules! decimal_string_type {
     ($ty:ty, $name:literal, $description:literal) => {
+        decimal_string_type!($ty, $name, $description, r"^-?[0-9]+(\.[0-9]{1,2})?$");
+    };
+    ($ty:ty, $name:literal, $description:literal, $pattern:expr) => {
         impl poem_openapi::types::Type for $ty {
             const IS_REQUIRED: bool = true;
             type RawValueType = Self;
@@ -75,7 +82,7 @@ macro_rules! decimal_string_type {
 
             fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
                 let mut schema = poem_openapi::registry::MetaSchema::new_with_format("string", "decimal");
-                schema.pattern = Some(r"^-?[0-9]+(\.[0-9]{1,2})?$".to_string());
+                schema.pattern = Some($pattern.to_string());
                 schema.description = Some($description);
                 poem_openapi::registry::MetaSchemaRef::Inline(Box::new(schema))
             }

@@ -1,0 +1,661 @@
+//! Fee items, meter readings, bill runs, bills and their adjustments. A bill is never edited or
+//! deleted: what changes is recorded beside it (adjustments, payments, late fees) and posted to
+//! the ledger in the same transaction.
+pub mod api;
+pub mod rules;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    TransactionSession, TransactionTrait,
+};
+
+use crate::{
+    auth::{Actor, Permission, tenancy::find_visible},
+    error::{Error, Result},
+    ledger::{self, Account, Line, Posting},
+    registry::{
+        local_today,
+        rules::{UnitUse, effective_area},
+    },
+    types::{Money, Period, Rate, Rounding, required_text},
+};
+use entity::{bill, bill_adjustment, bill_run, compound, fee_item, meter_reading, unit};
+use rules::{Charge, Charged, Cycle, FeeRule, FloorCoefficients, LateFeePolicy, NotCharged, Split, UnitBasis};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FeeKind {
+    RateArea,
+    Fixed,
+    Metered,
+    Shared,
+    FloorCoefficient,
+}
+
+impl FeeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeeKind::RateArea => "rate_area",
+            FeeKind::Fixed => "fixed",
+            FeeKind::Metered => "metered",
+            FeeKind::Shared => "shared",
+            FeeKind::FloorCoefficient => "floor_coefficient",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    Compound,
+    Buildings,
+    Stairwells,
+    Units,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Compound => "compound",
+            ScopeKind::Buildings => "buildings",
+            ScopeKind::Stairwells => "stairwells",
+            ScopeKind::Units => "units",
+        }
+    }
+
+    fn parse(text: &str) -> Option<ScopeKind> {
+        [ScopeKind::Compound, ScopeKind::Buildings, ScopeKind::Stairwells, ScopeKind::Units].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum RoundingRule {
+    HalfUp,
+    Down,
+    Up,
+}
+
+impl RoundingRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoundingRule::HalfUp => "half_up",
+            RoundingRule::Down => "down",
+            RoundingRule::Up => "up",
+        }
+    }
+
+    fn rounding(text: &str) -> Rounding {
+        match text {
+            "down" => Rounding::Down,
+            "up" => Rounding::Up,
+            _ => Rounding::HalfUp,
+        }
+    }
+}
+
+/// A new fee item, as parsed at the edge.
+pub struct NewFeeItem {
+    pub name: String,
+    pub kind: FeeKind,
+    pub rate: Option<Rate>,
+    pub amount: Option<Money>,
+    pub split: Option<Split>,
+    pub floor_coefficients: BTreeMap<String, Rate>,
+    pub scope_kind: ScopeKind,
+    pub scope_ids: Vec<i64>,
+    pub unit_uses: Vec<UnitUse>,
+    pub cycle: Cycle,
+    pub due_days: i32,
+    pub rounding: RoundingRule,
+    pub late_fee_daily_rate: Option<Rate>,
+    pub late_fee_grace_days: i32,
+    pub late_fee_cap: Option<Rate>,
+    pub vacancy_ratio: Option<Rate>,
+    pub effective_from: Period,
+    pub effective_to: Option<Period>,
+}
+
+pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, new: NewFeeItem) -> Result<fee_item::Model> {
+    actor.require(Permission::ManageFees)?;
+    let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
+    let name = required_text("name", &new.name, 100)?;
+    let needs = |present: bool, field: &str, rule: &str| if present { Ok(()) } else { Err(Error::invalid(field, rule.to_string())) };
+    match new.kind {
+        FeeKind::RateArea | FeeKind::Metered => needs(new.rate.is_some(), "rate", "this kind of fee item needs a rate")?,
+        FeeKind::Fixed => needs(new.amount.is_some_and(Money::is_positive), "amount", "a fixed fee needs a positive amount")?,
+        FeeKind::Shared => {
+            needs(new.amount.is_some_and(Money::is_positive), "amount", "a shared cost needs a positive total")?;
+            needs(new.split.is_some(), "split", "a shared cost needs a split: area, equal or coefficient")?;
+            if new.split == Some(Split::Coefficient) {
+                needs(!new.floor_coefficients.is_empty(), "floor_coefficients", "a split by coefficient needs floor coefficients")?;
+            }
+        }
+        FeeKind::FloorCoefficient => {
+            needs(new.rate.is_some(), "rate", "a floor-coefficient fee needs a rate")?;
+            needs(!new.floor_coefficients.is_empty(), "floor_coefficients", "a floor-coefficient fee needs floor coefficients")?;
+        }
+    }
+    for floor in new.floor_coefficients.keys() {
+        floor.parse::<i32>().map_err(|_| Error::invalid("floor_coefficients", format!("{floor:?} is not a floor number")))?;
+    }
+    if new.scope_kind != ScopeKind::Compound && new.scope_ids.is_empty() {
+        return Err(Error::invalid("scope_ids", "name the buildings, stairwells or units the item applies to"));
+    }
+    if !(0..=366).contains(&new.due_days) {
+        return Err(Error::invalid("due_days", "due_days must be from 0 to 366"));
+    }
+    if !(0..=3650).contains(&new.late_fee_grace_days) {
+        return Err(Error::invalid("late_fee_grace_days", "late_fee_grace_days must be from 0 to 3650"));
+    }
+    for (field, rate) in [("late_fee_daily_rate", new.late_fee_daily_rate), ("late_fee_cap", new.late_fee_cap), ("vacancy_ratio", new.vacancy_ratio)] {
+        if rate.is_some_and(|r| r.value() > Decimal::ONE) {
+            return Err(Error::invalid(field, format!("{field} is a share and must be at most 1")));
+        }
+    }
+    if new.effective_to.is_some_and(|to| to < new.effective_from) {
+        return Err(Error::invalid("effective_to", "effective_to is before effective_from"));
+    }
+    let coefficients: BTreeMap<&String, String> = new.floor_coefficients.iter().map(|(k, v)| (k, v.to_string())).collect();
+    let uses = if new.unit_uses.is_empty() { vec![UnitUse::Residential, UnitUse::Commercial] } else { new.unit_uses };
+    let item = fee_item::ActiveModel {
+        company_id: Set(compound.company_id),
+        compound_id: Set(compound.id),
+        name: Set(name),
+        kind: Set(new.kind.as_str().into()),
+        rate: Set(new.rate.map(|r| r.to_string())),
+        amount: Set(new.amount.map(Money::fen)),
+        split: Set(new.split.map(|s| s.as_str().into())),
+        floor_coefficients: Set((!coefficients.is_empty()).then(|| serde_json::to_string(&coefficients).unwrap_or_default())),
+        scope_kind: Set(new.scope_kind.as_str().into()),
+        scope_ids: Set(serde_json::to_string(&new.scope_ids).unwrap_or_default()),
+        unit_uses: Set(serde_json::to_string(&uses.iter().map(|u| u.as_str()).collect::<Vec<_>>()).unwrap_or_default()),
+        cycle: Set(new.cycle.as_str().into()),
+        due_days: Set(new.due_days),
+        rounding: Set(new.rounding.as_str().into()),
+        late_fee_daily_rate: Set(new.late_fee_daily_rate.map(|r| r.to_string())),
+        late_fee_grace_days: Set(new.late_fee_grace_days),
+        late_fee_cap: Set(new.late_fee_cap.map(|r| r.to_string())),
+        vacancy_ratio: Set(new.vacancy_ratio.map(|r| r.to_string())),
+        effective_from: Set(new.effective_from.first_day()),
+        effective_to: Set(new.effective_to.map(Period::first_day)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    Ok(item.insert(db).await?)
+}
+
+pub async fn list_fee_items(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64) -> Result<Vec<fee_item::Model>> {
+    actor.require(Permission::ReadBilling)?;
+    let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
+    Ok(fee_item::Entity::find().filter(fee_item::Column::CompoundId.eq(compound.id)).order_by_asc(fee_item::Column::Id).all(db).await?)
+}
+
+fn decimal(text: &Option<String>) -> Option<Decimal> {
+    text.as_deref().and_then(|t| t.parse().ok())
+}
+
+/// The stored fee item as a rule the calculations in `rules` understand.
+pub fn fee_rule(item: &fee_item::Model) -> Result<FeeRule> {
+    let broken = |what: &str| Error::Internal(anyhow::anyhow!("fee item {} has a broken {what}", item.id));
+    let coefficients = || -> Result<FloorCoefficients> {
+        let map: BTreeMap<String, String> = match &item.floor_coefficients {
+            Some(json) => serde_json::from_str(json).map_err(|_| broken("floor_coefficients"))?,
+            None => BTreeMap::new(),
+        };
+        map.into_iter()
+            .map(|(floor, c)| Ok((floor.parse().map_err(|_| broken("floor"))?, c.parse().map_err(|_| broken("coefficient"))?)))
+            .collect::<Result<BTreeMap<i32, Decimal>>>()
+            .map(FloorCoefficients)
+    };
+    let rate = || decimal(&item.rate).ok_or_else(|| broken("rate"));
+    let amount = || item.amount.map(Money::from_fen).ok_or_else(|| broken("amount"));
+    let charge = match item.kind.as_str() {
+        "rate_area" => Charge::RateArea { rate: rate()? },
+        "fixed" => Charge::Fixed { amount: amount()? },
+        "metered" => Charge::Metered { price: rate()? },
+        "shared" => Charge::Shared {
+            total: amount()?,
+            split: item.split.as_deref().and_then(Split::parse).ok_or_else(|| broken("split"))?,
+            coefficients: coefficients()?,
+        },
+        "floor_coefficient" => Charge::FloorCoefficient { rate: rate()?, coefficients: coefficients()? },
+        _ => return Err(broken("kind")),
+    };
+    Ok(FeeRule { charge, rounding: RoundingRule::rounding(&item.rounding), vacancy_ratio: decimal(&item.vacancy_ratio) })
+}
+
+pub fn late_fee_policy(item: &fee_item::Model) -> Option<LateFeePolicy> {
+    decimal(&item.late_fee_daily_rate).map(|daily_rate| LateFeePolicy {
+        daily_rate,
+        grace_days: item.late_fee_grace_days as i64,
+        cap: decimal(&item.late_fee_cap),
+    })
+}
+
+/// Records a meter reading; a second reading for the same unit, item and period is a conflict.
+pub async fn record_reading(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    fee_item_id: i64,
+    unit_id: i64,
+    period: Period,
+    reading: Rate,
+) -> Result<meter_reading::Model> {
+    actor.require(Permission::ManageFees)?;
+    let item = find_visible::<fee_item::Entity>(db, actor, fee_item_id).await?;
+    if item.kind != FeeKind::Metered.as_str() {
+        return Err(Error::invalid("fee_item_id", "readings belong to metered fee items"));
+    }
+    let unit = find_visible::<unit::Entity>(db, actor, unit_id).await?;
+    if unit.compound_id != item.compound_id {
+        return Err(Error::invalid("unit_id", "the unit is in another compound"));
+    }
+    let exists = meter_reading::Entity::find()
+        .filter(meter_reading::Column::FeeItemId.eq(item.id))
+        .filter(meter_reading::Column::UnitId.eq(unit.id))
+        .filter(meter_reading::Column::Period.eq(period.to_string()))
+        .one(db)
+        .await?;
+    if exists.is_some() {
+        return Err(Error::conflict("period", "this unit already has a reading for the period"));
+    }
+    let reading = meter_reading::ActiveModel {
+        compound_id: Set(item.compound_id),
+        fee_item_id: Set(item.id),
+        unit_id: Set(unit.id),
+        period: Set(period.to_string()),
+        reading: Set(reading.to_string()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    Ok(reading.insert(db).await?)
+}
+
+/// What a bill run would create (preview) or created, per fee item.
+#[derive(Debug, Default)]
+pub struct ItemOutcome {
+    pub fee_item_id: i64,
+    pub name: String,
+    pub bills: u64,
+    pub total: Money,
+    pub already_billed: u64,
+    pub not_charged: Vec<NotCharged>,
+}
+
+#[derive(Debug, Default)]
+pub struct BillRunOutcome {
+    pub bill_run_id: Option<i64>,
+    pub compound_id: i64,
+    pub period: Option<Period>,
+    pub items: Vec<ItemOutcome>,
+    pub bills_created: u64,
+    pub already_billed: u64,
+    pub total: Money,
+}
+
+/// The units a fee item applies to, ordered by id (the order leftover fen follow).
+fn in_scope(item: &fee_item::Model, units: &[unit::Model]) -> Result<Vec<UnitBasis>> {
+    let ids: HashSet<i64> = serde_json::from_str::<Vec<i64>>(&item.scope_ids).unwrap_or_default().into_iter().collect();
+    let uses: Vec<String> = serde_json::from_str(&item.unit_uses).unwrap_or_default();
+    let scope = ScopeKind::parse(&item.scope_kind).ok_or_else(|| anyhow::anyhow!("fee item {} has a broken scope", item.id))?;
+    Ok(units
+        .iter()
+        .filter(|u| uses.contains(&u.unit_use))
+        .filter(|u| match scope {
+            ScopeKind::Compound => true,
+            ScopeKind::Buildings => ids.contains(&u.building_id),
+            ScopeKind::Stairwells => ids.contains(&u.stairwell_id),
+            ScopeKind::Units => ids.contains(&u.id),
+        })
+        .filter_map(|u| {
+            effective_area(u.registered_area, u.surveyed_area, u.contract_area).map(|(area, _)| UnitBasis {
+                unit_id: u.id,
+                area,
+                floor: u.floor,
+                vacant: u.vacant,
+                developer_held: u.developer_held,
+            })
+        })
+        .collect())
+}
+
+/// (previous, current) readings per unit for a metered item and period.
+async fn readings_for(db: &impl ConnectionTrait, item: &fee_item::Model, period: Period) -> Result<BTreeMap<i64, (Decimal, Decimal)>> {
+    let all = meter_reading::Entity::find()
+        .filter(meter_reading::Column::FeeItemId.eq(item.id))
+        .filter(meter_reading::Column::Period.lte(period.to_string()))
+        .order_by_asc(meter_reading::Column::Period)
+        .all(db)
+        .await?;
+    let mut by_unit: HashMap<i64, Vec<meter_reading::Model>> = HashMap::new();
+    for reading in all {
+        by_unit.entry(reading.unit_id).or_default().push(reading);
+    }
+    let this = period.to_string();
+    Ok(by_unit
+        .into_iter()
+        .filter_map(|(unit_id, readings)| {
+            let current = readings.iter().rfind(|r| r.period == this)?;
+            let previous = readings.iter().rfind(|r| r.period < this)?;
+            Some((unit_id, (previous.reading.parse().ok()?, current.reading.parse().ok()?)))
+        })
+        .collect())
+}
+
+/// Bills a compound for a period: every fee item in effect, every unit in its scope, each
+/// bill exactly once (a unit that already has its bill is left alone, so a rerun after adding
+/// units bills only the new ones). With `write` false nothing is written: a preview.
+///
+/// The run holds the compound's ledger chain for its whole transaction, so two runs of one
+/// compound (on any replicas) happen one after the other and the second finds the first's bills.
+pub async fn run_bills<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    compound_id: i64,
+    period: Period,
+    write: bool,
+) -> Result<BillRunOutcome> {
+    actor.require(Permission::RunBills)?;
+    let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
+    let txn = db.begin().await?;
+    if write {
+        ledger::lock_chain(&txn, compound.id).await?;
+    }
+    let outcome = bill_compound(&txn, actor, &compound, period, write).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+async fn bill_compound(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    compound: &compound::Model,
+    period: Period,
+    write: bool,
+) -> Result<BillRunOutcome> {
+    let first_day = period.first_day();
+    let items = fee_item::Entity::find()
+        .filter(fee_item::Column::CompoundId.eq(compound.id))
+        .filter(fee_item::Column::EffectiveFrom.lte(first_day))
+        .order_by_asc(fee_item::Column::Id)
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter(|i| i.effective_to.is_none_or(|to| to >= first_day));
+    let units = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound.id)).order_by_asc(unit::Column::Id).all(txn).await?;
+    let mut outcome = BillRunOutcome { compound_id: compound.id, period: Some(period), ..Default::default() };
+    let mut new_bills: Vec<(fee_item::Model, Charged)> = Vec::new();
+    for item in items {
+        let Some(months) = Cycle::parse(&item.cycle).and_then(|c| c.months_billed(period, Period::containing(item.effective_from))) else {
+            continue;
+        };
+        let basis = in_scope(&item, &units)?;
+        let readings = if item.kind == FeeKind::Metered.as_str() { readings_for(txn, &item, period).await? } else { BTreeMap::new() };
+        let (charged, not_charged) = rules::charge_units(&fee_rule(&item)?, &basis, months, &readings)
+            .map_err(|rule| Error::invalid("period", format!("fee item {}: {rule}", item.name)))?;
+        let billed: HashSet<i64> = bill::Entity::find()
+            .filter(bill::Column::FeeItemId.eq(item.id))
+            .filter(bill::Column::Period.eq(period.to_string()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|b| b.unit_id)
+            .collect();
+        let mut result = ItemOutcome { fee_item_id: item.id, name: item.name.clone(), not_charged, ..Default::default() };
+        for charge in charged {
+            if billed.contains(&charge.unit_id) {
+                result.already_billed += 1;
+                continue;
+            }
+            result.bills += 1;
+            result.total = result.total.checked_add(charge.amount).ok_or_else(|| anyhow::anyhow!("bill run total overflows"))?;
+            new_bills.push((item.clone(), charge));
+        }
+        outcome.bills_created += result.bills;
+        outcome.already_billed += result.already_billed;
+        outcome.total = outcome.total.checked_add(result.total).ok_or_else(|| anyhow::anyhow!("bill run total overflows"))?;
+        outcome.items.push(result);
+    }
+    if !write {
+        return Ok(outcome);
+    }
+    let run = bill_run::ActiveModel {
+        company_id: Set(compound.company_id),
+        compound_id: Set(compound.id),
+        period: Set(period.to_string()),
+        run_by: Set(actor.user_id),
+        bills_created: Set(outcome.bills_created as i64),
+        total: Set(outcome.total.fen()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    outcome.bill_run_id = Some(run.id);
+    if new_bills.is_empty() {
+        return Ok(outcome);
+    }
+    let now = Utc::now();
+    for chunk in new_bills.chunks(2_000) {
+        let rows = chunk.iter().map(|(item, charge)| bill::ActiveModel {
+            company_id: Set(compound.company_id),
+            compound_id: Set(compound.id),
+            unit_id: Set(charge.unit_id),
+            fee_item_id: Set(item.id),
+            period: Set(period.to_string()),
+            bill_run_id: Set(run.id),
+            payer: Set(charge.payer.as_str().into()),
+            amount: Set(charge.amount.fen()),
+            adjusted: Set(0),
+            paid: Set(0),
+            late_fee_paid: Set(0),
+            late_fee_waived: Set(0),
+            due_date: Set(first_day + Duration::days(item.due_days as i64)),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        bill::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    // One entry for the run: each unit's receivable, and revenue per fee item.
+    let mut lines: Vec<Line> = new_bills.iter().map(|(item, c)| Line::debit(Account::Receivable, c.amount.fen()).unit(c.unit_id).fee_item(item.id)).collect();
+    for item in &outcome.items {
+        if item.total.is_positive() {
+            lines.push(Line::credit(Account::FeeRevenue, item.total.fen()).fee_item(item.fee_item_id));
+        }
+    }
+    ledger::post(
+        txn,
+        Posting {
+            company_id: compound.company_id,
+            compound_id: compound.id,
+            kind: "bill_run",
+            reference: format!("bill_run:{}", run.id),
+            memo: format!("{} bills for {period}", outcome.bills_created),
+            posted_by: actor.user_id,
+            lines,
+        },
+    )
+    .await?;
+    Ok(outcome)
+}
+
+/// A bill with what is owed on it today.
+#[derive(Clone, Debug)]
+pub struct BillState {
+    pub bill: bill::Model,
+    pub fee_item: String,
+    /// Principal still owed: amount + adjustments - paid.
+    pub outstanding: Money,
+    /// Late fee owed as of today, after what was paid or waived.
+    pub late_fee: Money,
+}
+
+impl BillState {
+    pub fn total_due(&self) -> Money {
+        Money::from_fen(self.outstanding.fen() + self.late_fee.fen())
+    }
+}
+
+/// The states of bills, their late fees computed as of `as_of`.
+pub async fn bill_states(db: &impl ConnectionTrait, bills: Vec<bill::Model>, as_of: NaiveDate) -> Result<Vec<BillState>> {
+    let item_ids: HashSet<i64> = bills.iter().map(|b| b.fee_item_id).collect();
+    let items: HashMap<i64, fee_item::Model> =
+        fee_item::Entity::find().filter(fee_item::Column::Id.is_in(item_ids)).all(db).await?.into_iter().map(|i| (i.id, i)).collect();
+    Ok(bills
+        .into_iter()
+        .map(|bill| {
+            let item = items.get(&bill.fee_item_id);
+            let outstanding = Money::from_fen(bill.amount + bill.adjusted - bill.paid);
+            let accrued = match item.and_then(late_fee_policy) {
+                Some(policy) => rules::late_fee(outstanding, bill.due_date, as_of, &policy),
+                None => Money::ZERO,
+            };
+            let late_fee = Money::from_fen((accrued.fen() - bill.late_fee_paid - bill.late_fee_waived).max(0));
+            BillState { fee_item: item.map(|i| i.name.clone()).unwrap_or_default(), outstanding, late_fee, bill }
+        })
+        .collect())
+}
+
+/// A unit's bills, oldest due first.
+pub async fn unit_bills(db: &impl ConnectionTrait, unit_id: i64) -> Result<Vec<bill::Model>> {
+    Ok(bill::Entity::find()
+        .filter(bill::Column::UnitId.eq(unit_id))
+        .order_by_asc(bill::Column::DueDate)
+        .order_by_asc(bill::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentKind {
+    /// Forgive part or all of the bill (negative amount).
+    Waiver,
+    /// A discount granted (negative amount).
+    Discount,
+    /// A correction either way.
+    Correction,
+    /// Forgive late fee (positive amount, at most the late fee owed today).
+    LateFeeWaiver,
+}
+
+impl AdjustmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdjustmentKind::Waiver => "waiver",
+            AdjustmentKind::Discount => "discount",
+            AdjustmentKind::Correction => "correction",
+            AdjustmentKind::LateFeeWaiver => "late_fee_waiver",
+        }
+    }
+}
+
+/// Adjusts a bill, with a reason and the staff member, inside the caller's transaction. A
+/// principal adjustment posts to the ledger; a late-fee waiver does not, since late fees are
+/// recognised as revenue only when collected.
+pub async fn adjust_bill(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    bill_id: i64,
+    kind: AdjustmentKind,
+    amount: Money,
+    reason: &str,
+) -> Result<bill_adjustment::Model> {
+    actor.require(Permission::AdjustBills)?;
+    let reason = required_text("reason", reason, 500)?;
+    let found = find_visible::<bill::Entity>(txn, actor, bill_id).await?;
+    ledger::lock_chain(txn, found.compound_id).await?;
+    // Re-read under the lock: a payment may have landed meanwhile.
+    let bill = bill::Entity::find_by_id(found.id).one(txn).await?.ok_or(Error::NotFound("bill"))?;
+    let compound = compound::Entity::find_by_id(bill.compound_id).one(txn).await?.ok_or(Error::NotFound("compound"))?;
+    let state = bill_states(txn, vec![bill.clone()], local_today(&compound)).await?.remove(0);
+    let journal_entry_id = match kind {
+        AdjustmentKind::LateFeeWaiver => {
+            if !amount.is_positive() || amount > state.late_fee {
+                return Err(Error::invalid("amount", format!("a late-fee waiver must be positive and at most the late fee owed, {}", state.late_fee)));
+            }
+            let mut active: bill::ActiveModel = bill.clone().into();
+            active.late_fee_waived = Set(bill.late_fee_waived + amount.fen());
+            active.update(txn).await?;
+            None
+        }
+        _ => {
+            let lowering = matches!(kind, AdjustmentKind::Waiver | AdjustmentKind::Discount);
+            if amount.fen() == 0 || (lowering && amount.is_positive()) {
+                return Err(Error::invalid("amount", "waivers and discounts are negative amounts; corrections are non-zero"));
+            }
+            let due_after = bill.amount + bill.adjusted + amount.fen();
+            if due_after < bill.paid {
+                return Err(Error::invalid("amount", format!("the bill would ask for less than the {} already paid; refund instead", Money::from_fen(bill.paid))));
+            }
+            let fen = amount.fen().abs();
+            let (receivable, revenue) = if amount.is_positive() {
+                (Line::debit(Account::Receivable, fen), Line::credit(Account::FeeRevenue, fen))
+            } else {
+                (Line::credit(Account::Receivable, fen), Line::debit(Account::FeeRevenue, fen))
+            };
+            let entry = ledger::post(
+                txn,
+                Posting {
+                    company_id: bill.company_id,
+                    compound_id: bill.compound_id,
+                    kind: "adjustment",
+                    reference: format!("bill:{}", bill.id),
+                    memo: format!("{}: {reason}", kind.as_str()),
+                    posted_by: actor.user_id,
+                    lines: vec![receivable.unit(bill.unit_id).fee_item(bill.fee_item_id), revenue.fee_item(bill.fee_item_id)],
+                },
+            )
+            .await?;
+            let mut active: bill::ActiveModel = bill.clone().into();
+            active.adjusted = Set(bill.adjusted + amount.fen());
+            active.update(txn).await?;
+            Some(entry.id)
+        }
+    };
+    let adjustment = bill_adjustment::ActiveModel {
+        compound_id: Set(bill.compound_id),
+        bill_id: Set(bill.id),
+        kind: Set(kind.as_str().into()),
+        amount: Set(amount.fen()),
+        reason: Set(reason),
+        staff_id: Set(actor.user_id),
+        journal_entry_id: Set(journal_entry_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    Ok(adjustment.insert(txn).await?)
+}
+
+pub async fn bill_adjustments(db: &impl ConnectionTrait, bill_id: i64) -> Result<Vec<bill_adjustment::Model>> {
+    Ok(bill_adjustment::Entity::find().filter(bill_adjustment::Column::BillId.eq(bill_id)).order_by_asc(bill_adjustment::Column::Id).all(db).await?)
+}
+
+/// The unit whose money the actor wants to read: staff who read billing, within their reach,
+/// or an owner, for their own units only.
+pub async fn readable_unit(db: &impl ConnectionTrait, actor: &Actor, unit_id: i64) -> Result<unit::Model> {
+    if actor.role == crate::auth::Role::Owner {
+        actor.require(Permission::PayOwnBills)?;
+        if !crate::registry::owned_unit_ids(db, actor).await?.contains(&unit_id) {
+            return Err(Error::NotFound("unit"));
+        }
+        return unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(Error::NotFound("unit"));
+    }
+    actor.require(Permission::ReadBilling)?;
+    find_visible::<unit::Entity>(db, actor, unit_id).await
+}
+
+pub async fn list_bill_runs(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64) -> Result<Vec<bill_run::Model>> {
+    actor.require(Permission::ReadBilling)?;
+    let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
+    Ok(bill_run::Entity::find().filter(bill_run::Column::CompoundId.eq(compound.id)).order_by_desc(bill_run::Column::Id).all(db).await?)
+}

@@ -1,0 +1,69 @@
+//! `Idempotency-Key` for every request that moves money: the first request with a key does the
+//! work and stores what it created in the same transaction; a retry with the same key returns
+//! that record instead of moving money again. Keys are per login.
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    TransactionSession, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    auth::Actor,
+    error::{Error, Result},
+};
+use entity::idempotency_key;
+
+/// Runs `work` in a new transaction once per key. `request` identifies the operation and its
+/// input; reusing a key for a different request is refused. Returns the id of what `work`
+/// created, the first time or on a retry.
+pub async fn once<F>(db: &DatabaseConnection, actor: &Actor, key: Option<&str>, request: &serde_json::Value, work: F) -> Result<i64>
+where
+    F: AsyncFnOnce(&DatabaseTransaction) -> Result<i64>,
+{
+    let request_hash = hex::encode(Sha256::digest(request.to_string().as_bytes()));
+    if let Some(key) = key {
+        if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
+            return Err(Error::invalid("Idempotency-Key", "Idempotency-Key must be 1 to 200 printable characters"));
+        }
+        if let Some(earlier) = find(db, actor, key).await? {
+            return replay(earlier, &request_hash);
+        }
+    }
+    let txn = db.begin().await?;
+    let id = work(&txn).await?;
+    if let Some(key) = key {
+        let record = idempotency_key::ActiveModel {
+            user_id: Set(actor.user_id),
+            key: Set(key.to_string()),
+            request_hash: Set(request_hash.clone()),
+            status: Set(200),
+            response: Set(id.to_string()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        if record.insert(&txn).await.is_err() {
+            // The same key committed first from a concurrent request: undo ours, answer with theirs.
+            drop(txn);
+            let earlier = find(db, actor, key).await?.ok_or_else(|| anyhow::anyhow!("idempotency key vanished"))?;
+            return replay(earlier, &request_hash);
+        }
+    }
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn find(db: &DatabaseConnection, actor: &Actor, key: &str) -> Result<Option<idempotency_key::Model>> {
+    Ok(idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::UserId.eq(actor.user_id))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .one(db)
+        .await?)
+}
+
+fn replay(earlier: idempotency_key::Model, request_hash: &str) -> Result<i64> {
+    if earlier.request_hash != request_hash {
+        return Err(Error::conflict("Idempotency-Key", "this Idempotency-Key was used for a different request"));
+    }
+    earlier.response.parse().map_err(|_| Error::Internal(anyhow::anyhow!("stored idempotent response {} is not an id", earlier.id)))
+}

@@ -1,0 +1,179 @@
+//! Online payment: an owner orders payment of chosen bills, the gateway collects the money and
+//! calls back. A gateway is an adapter behind [`PaymentGateway`]; the built-in one signs its
+//! callbacks with HMAC-SHA256 over the raw body. WeChat Pay or Alipay are further adapters.
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionSession, TransactionTrait,
+};
+use sha2::Sha256;
+
+use super::{Method, receive};
+use crate::{
+    auth::{Actor, Permission, Role},
+    billing,
+    error::{Error, Result},
+    ledger,
+    registry::{self, local_today},
+    types::Money,
+};
+use entity::{compound, gateway_callback, payment_order, unit};
+
+/// What a verified callback says was paid.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Callback {
+    pub order_id: i64,
+    pub amount: Money,
+    pub transaction_id: String,
+}
+
+pub trait PaymentGateway: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Checks the callback is genuine and reads it; an error means it must not be trusted.
+    fn verify(&self, signature: Option<&str>, body: &[u8]) -> std::result::Result<Callback, String>;
+}
+
+/// The built-in gateway adapter: `X-Wuye-Signature: <hex HMAC-SHA256 of the body>`.
+pub struct BuiltinGateway {
+    pub secret: String,
+}
+
+impl BuiltinGateway {
+    pub fn sign(secret: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+        mac.update(body);
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+impl PaymentGateway for BuiltinGateway {
+    fn name(&self) -> &'static str {
+        "builtin"
+    }
+
+    fn verify(&self, signature: Option<&str>, body: &[u8]) -> std::result::Result<Callback, String> {
+        let signature = signature.ok_or("the callback is not signed")?;
+        let given = hex::decode(signature.trim()).map_err(|_| "the signature is not hex")?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).map_err(|e| e.to_string())?;
+        mac.update(body);
+        // Constant-time comparison, so the signature cannot be guessed byte by byte.
+        mac.verify_slice(&given).map_err(|_| "the signature does not match")?;
+        serde_json::from_slice(body).map_err(|e| format!("the callback body is not understood: {e}"))
+    }
+}
+
+/// An owner's order to pay chosen bills of one of their units online, for what they owe today.
+pub async fn create_order(db: &DatabaseConnection, actor: &Actor, unit_id: i64, bill_ids: &[i64]) -> Result<payment_order::Model> {
+    actor.require(Permission::PayOwnBills)?;
+    if !registry::owned_unit_ids(db, actor).await?.contains(&unit_id) {
+        return Err(Error::NotFound("unit"));
+    }
+    if bill_ids.is_empty() {
+        return Err(Error::invalid("bill_ids", "choose at least one bill"));
+    }
+    let unit = unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(Error::NotFound("unit"))?;
+    let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
+    let bills = billing::unit_bills(db, unit.id).await?;
+    let mut chosen = Vec::new();
+    for id in bill_ids {
+        let bill = bills.iter().find(|b| b.id == *id).ok_or_else(|| Error::invalid("bill_ids", format!("bill {id} is not a bill of this unit")))?;
+        chosen.push(bill.clone());
+    }
+    let states = billing::bill_states(db, chosen, local_today(&compound)).await?;
+    if let Some(paid) = states.iter().find(|s| !s.total_due().is_positive()) {
+        return Err(Error::conflict("bill_ids", format!("bill {} is already paid", paid.bill.id)));
+    }
+    let amount: i64 = states.iter().map(|s| s.total_due().fen()).sum();
+    Ok(payment_order::ActiveModel {
+        company_id: Set(unit.company_id),
+        compound_id: Set(unit.compound_id),
+        unit_id: Set(unit.id),
+        amount: Set(amount),
+        bill_ids: Set(serde_json::to_string(bill_ids).unwrap_or_default()),
+        status: Set("pending".into()),
+        gateway: Set("builtin".into()),
+        created_by: Set(actor.user_id),
+        payment_id: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    /// The order is now paid by this payment.
+    Paid { payment_id: i64 },
+    /// The order was paid before: a replayed callback changes nothing.
+    AlreadyPaid { payment_id: i64 },
+}
+
+async fn record(db: &impl sea_orm::ConnectionTrait, gateway: &str, order_id: Option<i64>, body: &[u8], valid: bool, outcome: &str) -> Result<()> {
+    gateway_callback::ActiveModel {
+        gateway: Set(gateway.into()),
+        payment_order_id: Set(order_id),
+        payload: Set(String::from_utf8_lossy(body).chars().take(10_000).collect()),
+        signature_valid: Set(valid),
+        outcome: Set(outcome.into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Handles a gateway's callback. Every callback is recorded, whatever happens to it. A forged
+/// one is refused; a replay is a no-op; one whose amount differs from the order is refused.
+pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGateway, signature: Option<&str>, body: &[u8]) -> Result<CallbackOutcome> {
+    let callback = match gateway.verify(signature, body) {
+        Ok(callback) => callback,
+        Err(reason) => {
+            record(db, gateway.name(), None, body, false, "refused_signature").await?;
+            tracing::warn!(gateway = gateway.name(), %reason, "payment callback refused");
+            return Err(Error::Unauthenticated("the callback's signature is not valid"));
+        }
+    };
+    let Some(order) = payment_order::Entity::find_by_id(callback.order_id).one(db).await? else {
+        record(db, gateway.name(), None, body, true, "unknown_order").await?;
+        return Err(Error::NotFound("payment order"));
+    };
+    let txn = db.begin().await?;
+    ledger::lock_chain(&txn, order.compound_id).await?;
+    let order = payment_order::Entity::find_by_id(order.id).one(&txn).await?.ok_or(Error::NotFound("payment order"))?;
+    if let (true, Some(payment_id)) = (order.status == "paid", order.payment_id) {
+        record(&txn, gateway.name(), Some(order.id), body, true, "replay").await?;
+        txn.commit().await?;
+        return Ok(CallbackOutcome::AlreadyPaid { payment_id });
+    }
+    if callback.amount.fen() != order.amount {
+        record(&txn, gateway.name(), Some(order.id), body, true, "refused_amount").await?;
+        txn.commit().await?;
+        return Err(Error::conflict("amount", format!("the order is for {}, the callback says {}", Money::from_fen(order.amount), callback.amount)));
+    }
+    let unit = unit::Entity::find_by_id(order.unit_id).one(&txn).await?.ok_or(Error::NotFound("unit"))?;
+    let bill_ids: Vec<i64> = serde_json::from_str(&order.bill_ids).unwrap_or_default();
+    // The gateway acts for the owner who ordered: it is recorded as the payment's author.
+    let payer = Actor {
+        user_id: order.created_by,
+        session_id: 0,
+        role: Role::Owner,
+        name: gateway.name().into(),
+        company_id: Some(order.company_id),
+        compounds: Some(vec![order.compound_id]),
+    };
+    let payment = receive(&txn, &payer, &unit, Method::Online, callback.amount, Some(&bill_ids), Some(order.id)).await;
+    // Bills paid at the desk since the order was made: the money becomes prepaid instead.
+    let payment = match payment {
+        Err(Error::Conflict { .. }) => receive(&txn, &payer, &unit, Method::Online, callback.amount, Some(&[]), Some(order.id)).await?,
+        other => other?,
+    };
+    let mut active: payment_order::ActiveModel = order.clone().into();
+    active.status = Set("paid".into());
+    active.payment_id = Set(Some(payment.id));
+    active.update(&txn).await?;
+    record(&txn, gateway.name(), Some(order.id), body, true, "paid").await?;
+    txn.commit().await?;
+    Ok(CallbackOutcome::Paid { payment_id: payment.id })
+}
