@@ -29,7 +29,7 @@ pub enum Error {
     #[error("{message}")]
     RowsRejected { message: String, rows: Vec<RowProblem> },
     #[error("database error")]
-    Database(#[from] sea_orm::DbErr),
+    Database(sea_orm::DbErr),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -41,6 +41,20 @@ impl Error {
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
         Error::Conflict { field: Some(field.to_string()), message: message.into() }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    /// A unique index refusing a row is a conflict the client can act on, not a server fault:
+    /// it is how two concurrent requests creating the same thing end, after both checked.
+    fn from(error: sea_orm::DbErr) -> Self {
+        match error.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) => {
+                let field = ["number", "phone", "email", "name", "key"].into_iter().find(|f| detail.contains(f));
+                Error::Conflict { field: field.map(str::to_string), message: "a record with the same key already exists".into() }
+            }
+            _ => Error::Database(error),
+        }
     }
 }
 

@@ -118,15 +118,21 @@ pub struct LoggedIn {
 
 /// Checks a password and opens a session. After `login_max_failures` failures within the window
 /// the login is refused (429) even with the right password, until the window has passed.
+///
+/// Each attempt is written down as a failure *before* the password is checked, and the count
+/// includes it: concurrent guesses cannot all slip under the limit while the slow hash runs.
+/// A successful login clears the record.
 pub async fn login(db: &impl ConnectionTrait, config: &Config, login: &str, password: &str) -> Result<LoggedIn> {
     let login = normalise_login(login);
+    let attempt = login_failure::ActiveModel { login: Set(login.clone()), failed_at: Set(Utc::now()), ..Default::default() }.insert(db).await?;
     let window_start = Utc::now() - Duration::minutes(config.login_window_minutes);
-    let recent_failures = login_failure::Entity::find()
+    let attempts = login_failure::Entity::find()
         .filter(login_failure::Column::Login.eq(&login))
         .filter(login_failure::Column::FailedAt.gt(window_start))
+        .filter(login_failure::Column::Id.lte(attempt.id))
         .count(db)
         .await?;
-    if recent_failures >= config.login_max_failures {
+    if attempts > config.login_max_failures {
         return Err(Error::TooManyAttempts { retry_after_secs: config.login_window_minutes * 60 });
     }
     let account = user::Entity::find()
@@ -137,12 +143,7 @@ pub async fn login(db: &impl ConnectionTrait, config: &Config, login: &str, pass
     let matches = password_matches(password.to_string(), stored_hash).await?;
     let account = match account {
         Some(account) if matches && !account.disabled => account,
-        _ => {
-            login_failure::ActiveModel { login: Set(login), failed_at: Set(Utc::now()), ..Default::default() }
-                .insert(db)
-                .await?;
-            return Err(Error::Unauthenticated("wrong login or password"));
-        }
+        _ => return Err(Error::Unauthenticated("wrong login or password")),
     };
     login_failure::Entity::delete_many().filter(login_failure::Column::Login.eq(&login)).exec(db).await?;
 

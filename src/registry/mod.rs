@@ -316,6 +316,23 @@ pub struct UnitFilter {
     pub search: Option<String>,
 }
 
+/// `column LIKE '%text%'` with the text's own `%`, `_` and `\\` matched literally.
+fn containing(column: impl sea_orm::ColumnTrait, text: &str) -> sea_orm::sea_query::SimpleExpr {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    column.like(sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
+/// What a search matches on owners: the name, and for staff the phone (typed with or without
+/// spaces). Committee members see phones masked, so they cannot search by them either.
+fn owner_matches(actor: &Actor, search: &str) -> Condition {
+    let mut condition = Condition::any().add(containing(owner::Column::Name, search));
+    if actor.role != crate::auth::Role::Committee {
+        let digits: String = search.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        condition = condition.add(containing(owner::Column::Phone, &digits));
+    }
+    condition
+}
+
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -348,9 +365,9 @@ pub async fn list_units(db: &impl ConnectionTrait, actor: &Actor, filter: UnitFi
             .from(ownership::Entity)
             .inner_join(owner::Entity, sea_orm::sea_query::Expr::col((owner::Entity, owner::Column::Id)).equals((ownership::Entity, ownership::Column::OwnerId)))
             .and_where(ownership::Column::EndedOn.is_null())
-            .cond_where(Condition::any().add(owner::Column::Name.contains(search)).add(owner::Column::Phone.contains(search)))
+            .cond_where(owner_matches(actor, search))
             .to_owned();
-        select = select.filter(Condition::any().add(unit::Column::Number.contains(search)).add(unit::Column::Id.in_subquery(owned_by_match)));
+        select = select.filter(Condition::any().add(containing(unit::Column::Number, search)).add(unit::Column::Id.in_subquery(owned_by_match)));
     }
     let total = select.clone().count(db).await?;
     let units = select
@@ -508,7 +525,7 @@ pub async fn list_owners(
         select = select.filter(owner::Column::CompoundId.eq(id));
     }
     if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
-        select = select.filter(Condition::any().add(owner::Column::Name.contains(search)).add(owner::Column::Phone.contains(search)));
+        select = select.filter(owner_matches(actor, search));
     }
     let total = select.clone().count(db).await?;
     let items = select.order_by_asc(owner::Column::Id).offset((page - 1) * per_page).limit(per_page).all(db).await?;
@@ -540,9 +557,15 @@ pub async fn add_owner<C: ConnectionTrait + TransactionTrait>(
         return Err(Error::conflict("unit_id", "the unit is developer-held: record its sale instead"));
     }
     let txn = db.begin().await?;
+    lock_unit(&txn, unit.id).await?;
     let current = current_owners(&txn, &[unit.id]).await?.remove(&unit.id).unwrap_or_default();
     if current.iter().any(|(_, o)| o.id == owner.id) {
         return Err(Error::conflict("owner_id", "this owner already owns the unit"));
+    }
+    if let Some((earliest, _)) = current.iter().min_by_key(|(o, _)| o.started_on)
+        && started_on < earliest.started_on
+    {
+        return Err(Error::invalid("started_on", "a co-owner cannot start before the unit's current owners"));
     }
     let designated_voter = designated_voter || current.is_empty();
     if designated_voter {
@@ -556,6 +579,14 @@ pub async fn add_owner<C: ConnectionTrait + TransactionTrait>(
     let ownership = insert_ownership(&txn, &unit, owner.id, designated_voter, started_on).await?;
     txn.commit().await?;
     Ok(ownership)
+}
+
+/// Holds a unit's row until the transaction ends, so that concurrent changes of its owners
+/// (sales, co-owners, the voter) happen one after the other (PostgreSQL `FOR UPDATE`; SQLite
+/// serialises transactions anyway).
+async fn lock_unit(txn: &impl ConnectionTrait, unit_id: i64) -> Result<()> {
+    unit::Entity::find_by_id(unit_id).lock_exclusive().one(txn).await?;
+    Ok(())
 }
 
 async fn insert_ownership(
@@ -608,6 +639,7 @@ pub async fn record_sale<C: ConnectionTrait + TransactionTrait>(
     let voter = rules::designated_voter(&buyers.iter().map(|b| (b.owner_id, b.designated_voter)).collect::<Vec<_>>())
         .map_err(|rule| Error::invalid("buyers", rule))?;
     let txn = db.begin().await?;
+    lock_unit(&txn, unit.id).await?;
     let current = current_owners(&txn, &[unit.id]).await?.remove(&unit.id).unwrap_or_default();
     if let Some((latest, _)) = current.iter().max_by_key(|(o, _)| o.started_on)
         && latest.started_on > date
