@@ -1,5 +1,6 @@
 //! The `wuye` command: parse the command line, build the application, run it.
 use clap::{Parser, Subcommand};
+use sea_orm::EntityTrait;
 use wuye::{
     Application, Config,
     auth::{self, Actor, NewAccount, Role},
@@ -26,6 +27,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Import units and owners of a compound from a CSV file (UTF-8 or GBK).
     Import {
         /// The compound to import into.
@@ -35,6 +41,17 @@ enum Command {
         #[arg(long)]
         skip_bad_rows: bool,
         file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Recompute every compound's hash chain and trial balance; exits 1 naming the first broken
+    /// entry of each compound that does not verify.
+    Verify {
+        /// Only this compound.
+        #[arg(long)]
+        compound: Option<i64>,
     },
 }
 
@@ -94,6 +111,29 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             let account = auth::create_account(&db, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("platform administrator {} created (id {})", account.email.unwrap_or_default(), account.id);
+            Ok(())
+        }
+        Command::Ledger { command: LedgerCommand::Verify { compound } } => {
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let compounds: Vec<i64> = match compound {
+                Some(id) => vec![id],
+                None => entity::compound::Entity::find().all(&db).await?.into_iter().map(|c| c.id).collect(),
+            };
+            let mut broken = 0;
+            for id in compounds {
+                let view = wuye::ledger::api::verification_view(&db, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                match view.first_break {
+                    None => println!("compound {id}: intact, {} entries, {} lines, debits {} = credits {}", view.entries, view.lines, view.total_debits, view.total_credits),
+                    Some(b) => {
+                        broken += 1;
+                        println!("compound {id}: BROKEN at entry {} (number {}): {}", b.entry_id, b.seq, b.problem);
+                    }
+                }
+            }
+            if broken > 0 {
+                return Err(anyhow::anyhow!("{broken} compound ledger(s) do not verify"));
+            }
             Ok(())
         }
         Command::Import { compound, skip_bad_rows, file } => {

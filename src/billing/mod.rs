@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    TransactionSession, TransactionTrait,
+    TransactionTrait,
 };
 
 use crate::{
@@ -356,8 +356,8 @@ async fn readings_for(db: &impl ConnectionTrait, item: &fee_item::Model, period:
 ///
 /// The run holds the compound's ledger chain for its whole transaction, so two runs of one
 /// compound (on any replicas) happen one after the other and the second finds the first's bills.
-pub async fn run_bills<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+pub async fn run_bills(
+    db: &sea_orm::DatabaseConnection,
     actor: &Actor,
     compound_id: i64,
     period: Period,

@@ -7,7 +7,7 @@ use poem_openapi::{
     param::{Header, Path, Query},
     payload::{Binary, Json},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -259,7 +259,7 @@ impl PaymentsApi {
                 .ok_or_else(|| Error::invalid("from", "the date does not exist in the compound's time zone"))
         };
         let (start, end) = (start_of(from)?, start_of(to + chrono::Duration::days(1))?);
-        let accounts = vec![ledger::Account::Receivable.code().into(), ledger::Account::Prepaid.code().into()];
+        let accounts: [sea_orm::Value; 2] = [ledger::Account::Receivable.code().into(), ledger::Account::Prepaid.code().into()];
         let opening = db
             .query_one_raw(ledger::statement(
                 db,
