@@ -144,6 +144,11 @@ impl AuthApi {
         if actor.role != Role::PlatformAdmin && b.role == Role::PlatformAdmin {
             return Err(Error::Forbidden("only a platform administrator creates platform administrators").into());
         }
+        // A caller limited to some compounds creates only accounts limited to those: an owner
+        // account is limited by its owner records, everyone else needs compound_ids.
+        if actor.compounds.is_some() && b.role != Role::Owner && b.compound_ids.is_empty() {
+            return Err(Error::invalid("compound_ids", "you are limited to some compounds: name the compounds this account works in").into());
+        }
         // Every named company, compound and owner must be within the caller's reach.
         if let Some(id) = company_id {
             tenancy::find_visible::<entity::company::Entity>(&self.0.db, actor, id).await?;
@@ -181,7 +186,13 @@ impl AuthApi {
     async fn list_accounts(&self, auth: BearerAuth) -> Reply<Vec<AccountView>> {
         auth.0.require(Permission::ManageAccounts)?;
         let accounts = tenancy::visible::<user::Entity>(&auth.0).order_by_asc(user::Column::Id).all(&self.0.db).await.map_err(Error::from)?;
-        Ok(Json(accounts.into_iter().map(Into::into).collect()))
+        let mut views = Vec::new();
+        for account in accounts {
+            if self.manages(&auth.0, &account).await? {
+                views.push(account.into());
+            }
+        }
+        Ok(Json(views))
     }
 
     /// Disable a login: its sessions are revoked at once and it cannot log in again.
@@ -204,23 +215,32 @@ impl AuthApi {
         if account.id == actor.user_id {
             return Err(Error::conflict("id", "you cannot disable your own login").into());
         }
-        if account.role == Role::PlatformAdmin.as_str() && actor.role != Role::PlatformAdmin {
+        if !self.manages(actor, &account).await? {
             return Err(Error::NotFound("user").into());
         }
-        // A company administrator limited to some compounds manages only accounts of those.
-        if let Some(limits) = &actor.compounds {
-            let theirs: Vec<i64> = user_compound::Entity::find()
+        Ok(Json(super::set_disabled(&self.0.db, account, disabled).await?.into()))
+    }
+
+    /// Whether the caller manages this (already tenant-visible) account. Only platform
+    /// administrators manage platform administrators; an administrator limited to some
+    /// compounds manages only accounts limited to those (staff by their compounds, owners by
+    /// their owner records).
+    async fn manages(&self, actor: &Actor, account: &user::Model) -> Result<bool, Error> {
+        if account.role == Role::PlatformAdmin.as_str() && actor.role != Role::PlatformAdmin {
+            return Ok(false);
+        }
+        let Some(limits) = &actor.compounds else { return Ok(true) };
+        let theirs: Vec<i64> = if account.role == Role::Owner.as_str() {
+            owner::Entity::find().filter(owner::Column::UserId.eq(account.id)).all(&self.0.db).await?.into_iter().map(|o| o.compound_id).collect()
+        } else {
+            user_compound::Entity::find()
                 .filter(user_compound::Column::UserId.eq(account.id))
                 .all(&self.0.db)
-                .await
-                .map_err(Error::from)?
+                .await?
                 .into_iter()
                 .map(|uc| uc.compound_id)
-                .collect();
-            if theirs.is_empty() || theirs.iter().any(|c| !limits.contains(c)) {
-                return Err(Error::NotFound("user").into());
-            }
-        }
-        Ok(Json(super::set_disabled(&self.0.db, account, disabled).await?.into()))
+                .collect()
+        };
+        Ok(!theirs.is_empty() && theirs.iter().all(|c| limits.contains(c)))
     }
 }
