@@ -5,13 +5,14 @@
 //! Everything is derived from the unit's position, so every start produces the same data.
 use std::fmt::Write;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use crate::{
     auth::{self, Actor, NewAccount, Role},
+    billing, payments,
     registry::{self, NewCompound, import},
 };
-use entity::{company, owner, ownership};
+use entity::{company, owner, ownership, unit};
 
 pub const PASSWORD: &str = "wuye-demo-2026";
 pub const COMPANY: &str = "和睦物业服务有限公司";
@@ -157,7 +158,60 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static str, 
         };
         auth::create_account(db, new).await.map_err(fail)?;
     }
+    for (compound, rate) in compounds.iter().zip(["0.95", "1.10", "1.20"]) {
+        bill_and_collect(db, &system, compound.id, rate).await.map_err(fail)?;
+    }
     Ok(logins)
+}
+
+/// Three months of property fees (物业费), due on the 15th with 0.03% a day late fee, and the
+/// payments of the owners who paid: most paid everything, some one month, some nothing yet.
+async fn bill_and_collect(db: &DatabaseConnection, system: &Actor, compound_id: i64, rate: &str) -> crate::error::Result<()> {
+    let fee = billing::NewFeeItem {
+        name: "物业费".into(),
+        kind: billing::FeeKind::RateArea,
+        rate: Some(rate.parse().map_err(|e: String| crate::error::Error::invalid("rate", e))?),
+        amount: None,
+        split: None,
+        floor_coefficients: Default::default(),
+        scope_kind: billing::ScopeKind::Compound,
+        scope_ids: vec![],
+        unit_uses: vec![],
+        cycle: billing::rules::Cycle::Monthly,
+        due_days: 14,
+        rounding: billing::RoundingRule::HalfUp,
+        late_fee_daily_rate: Some("0.0003".parse().map_err(|e: String| crate::error::Error::invalid("rate", e))?),
+        late_fee_grace_days: 0,
+        late_fee_cap: None,
+        vacancy_ratio: Some("0.70".parse().map_err(|e: String| crate::error::Error::invalid("rate", e))?),
+        effective_from: "2026-01".parse().map_err(|e: String| crate::error::Error::invalid("period", e))?,
+        effective_to: None,
+    };
+    billing::create_fee_item(db, system, compound_id, fee).await?;
+    for period in ["2026-09", "2026-10", "2026-11"] {
+        let period = period.parse().map_err(|e: String| crate::error::Error::invalid("period", e))?;
+        billing::run_bills(db, system, compound_id, period, true).await?;
+    }
+    let units = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound_id)).order_by_asc(unit::Column::Id).all(db).await?;
+    let compound = entity::compound::Entity::find_by_id(compound_id).one(db).await?.ok_or(crate::error::Error::NotFound("compound"))?;
+    let today = registry::local_today(&compound);
+    let txn = db.begin().await?;
+    for (index, unit) in units.iter().enumerate() {
+        let bills = billing::bill_states(&txn, billing::unit_bills(&txn, unit.id).await?, today).await?;
+        let paying: Vec<&billing::BillState> = match index % 10 {
+            0 | 1 => vec![],                       // has not paid yet
+            2 => bills.iter().take(1).collect(),   // paid the first month
+            _ => bills.iter().collect(),           // paid everything owed today
+        };
+        let amount: i64 = paying.iter().map(|b| b.total_due().fen()).sum();
+        let paying: Vec<i64> = paying.iter().map(|b| b.bill.id).collect();
+        if amount > 0 {
+            let method = if index % 3 == 0 { payments::Method::Cash } else { payments::Method::BankTransfer };
+            payments::receive(&txn, system, unit, method, crate::types::Money::from_fen(amount), Some(&paying), None).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

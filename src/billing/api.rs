@@ -179,6 +179,8 @@ pub struct ItemOutcomeView {
     pub already_billed: u64,
     /// Units in scope that get no bill, and why (exempt floor, missing reading).
     pub not_charged: Vec<NotChargedView>,
+    /// Why the item billed nothing this period, if it could not bill at all.
+    pub problem: Option<String>,
 }
 
 #[derive(Object)]
@@ -214,6 +216,7 @@ impl BillRunView {
                     total: i.total,
                     already_billed: i.already_billed,
                     not_charged: i.not_charged.into_iter().map(|n| NotChargedView { unit_id: n.unit_id, reason: n.reason }).collect(),
+                    problem: i.problem,
                 })
                 .collect(),
         }
@@ -403,6 +406,18 @@ impl BillingApi {
         let b = body.0;
         let outcome = super::run_bills(&self.0.db, &auth.0, id.0, b.period, !b.preview).await?;
         Ok(Json(BillRunView::new(outcome, b.period, b.preview)))
+    }
+
+    /// Run (or preview) the bills of every compound the caller reaches, for a period.
+    #[oai(path = "/bill-runs", method = "post")]
+    async fn run_all_bills(&self, auth: BearerAuth, body: JsonBody<StartBillRun>) -> Reply<Vec<BillRunView>> {
+        let b = body.0;
+        let mut views = Vec::new();
+        for compound in crate::registry::list_compounds(&self.0.db, &auth.0).await? {
+            let outcome = super::run_bills(&self.0.db, &auth.0, compound.id, b.period, !b.preview).await?;
+            views.push(BillRunView::new(outcome, b.period, b.preview));
+        }
+        Ok(Json(views))
     }
 
     /// The bill runs of a compound, newest first.

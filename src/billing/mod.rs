@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     TransactionTrait,
 };
 
@@ -23,7 +23,7 @@ use crate::{
     },
     types::{Money, Period, Rate, Rounding, required_text},
 };
-use entity::{bill, bill_adjustment, bill_run, compound, fee_item, meter_reading, unit};
+use entity::{bill, bill_adjustment, bill_run, building, compound, fee_item, meter_reading, stairwell, unit};
 use rules::{Charge, Charged, Cycle, FeeRule, FloorCoefficients, LateFeePolicy, NotCharged, Split, UnitBasis};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
@@ -149,13 +149,28 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
     if new.scope_kind != ScopeKind::Compound && new.scope_ids.is_empty() {
         return Err(Error::invalid("scope_ids", "name the buildings, stairwells or units the item applies to"));
     }
+    let ids = new.scope_ids.iter().copied();
+    let found = match new.scope_kind {
+        ScopeKind::Compound => 0,
+        ScopeKind::Buildings => {
+            building::Entity::find().filter(building::Column::CompoundId.eq(compound.id)).filter(building::Column::Id.is_in(ids)).count(db).await?
+        }
+        ScopeKind::Stairwells => {
+            stairwell::Entity::find().filter(stairwell::Column::CompoundId.eq(compound.id)).filter(stairwell::Column::Id.is_in(ids)).count(db).await?
+        }
+        ScopeKind::Units => unit::Entity::find().filter(unit::Column::CompoundId.eq(compound.id)).filter(unit::Column::Id.is_in(ids)).count(db).await?,
+    };
+    let distinct: HashSet<i64> = new.scope_ids.iter().copied().collect();
+    if new.scope_kind != ScopeKind::Compound && found != distinct.len() as u64 {
+        return Err(Error::invalid("scope_ids", "every scope id must be a building, stairwell or unit (as the scope says) of this compound"));
+    }
     if !(0..=366).contains(&new.due_days) {
         return Err(Error::invalid("due_days", "due_days must be from 0 to 366"));
     }
     if !(0..=3650).contains(&new.late_fee_grace_days) {
-        return Err(Error::invalid("late_fee_grace_days", "late_fee_grace_days must be from 0 to 3650"));
+        return Err(Error::invalid("late_fee.grace_days", "late_fee.grace_days must be from 0 to 3650"));
     }
-    for (field, rate) in [("late_fee_daily_rate", new.late_fee_daily_rate), ("late_fee_cap", new.late_fee_cap), ("vacancy_ratio", new.vacancy_ratio)] {
+    for (field, rate) in [("late_fee.daily_rate", new.late_fee_daily_rate), ("late_fee.cap", new.late_fee_cap), ("vacancy_ratio", new.vacancy_ratio)] {
         if rate.is_some_and(|r| r.value() > Decimal::ONE) {
             return Err(Error::invalid(field, format!("{field} is a share and must be at most 1")));
         }
@@ -288,6 +303,9 @@ pub struct ItemOutcome {
     pub total: Money,
     pub already_billed: u64,
     pub not_charged: Vec<NotCharged>,
+    /// Why the item billed nothing at all this period, when it could not (e.g. a split with
+    /// nothing to split over). Other items are billed regardless.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -399,8 +417,19 @@ async fn bill_compound(
         };
         let basis = in_scope(&item, &units)?;
         let readings = if item.kind == FeeKind::Metered.as_str() { readings_for(txn, &item, period).await? } else { BTreeMap::new() };
-        let (charged, not_charged) = rules::charge_units(&fee_rule(&item)?, &basis, months, &readings)
-            .map_err(|rule| Error::invalid("period", format!("fee item {}: {rule}", item.name)))?;
+        let mut result = ItemOutcome { fee_item_id: item.id, name: item.name.clone(), ..Default::default() };
+        let rule = fee_rule(&item)?;
+        let charged = match rules::charge_units(&rule, &basis, months, &readings) {
+            Ok((charged, not_charged)) => {
+                result.not_charged = not_charged;
+                charged
+            }
+            Err(problem) => {
+                result.problem = Some(problem);
+                outcome.items.push(result);
+                continue;
+            }
+        };
         let billed: HashSet<i64> = bill::Entity::find()
             .filter(bill::Column::FeeItemId.eq(item.id))
             .filter(bill::Column::Period.eq(period.to_string()))
@@ -409,10 +438,16 @@ async fn bill_compound(
             .into_iter()
             .map(|b| b.unit_id)
             .collect();
-        let mut result = ItemOutcome { fee_item_id: item.id, name: item.name.clone(), not_charged, ..Default::default() };
+        // A shared cost is split once per period: units added after the split are not billed a
+        // share of a total that has already been billed in full.
+        let already_split = matches!(rule.charge, Charge::Shared { .. }) && !billed.is_empty();
         for charge in charged {
             if billed.contains(&charge.unit_id) {
                 result.already_billed += 1;
+                continue;
+            }
+            if already_split {
+                result.not_charged.push(NotCharged { unit_id: charge.unit_id, reason: "the shared cost of this period was split before the unit was added".into() });
                 continue;
             }
             result.bills += 1;

@@ -44,17 +44,18 @@ pub(crate) fn statement(db: &impl ConnectionTrait, sql: &str, values: Vec<sea_or
 /// movements of one compound happen one after the other (PostgreSQL: `FOR UPDATE`; SQLite
 /// serialises every transaction on its one connection anyway).
 pub async fn lock_chain(txn: &impl ConnectionTrait, compound_id: i64) -> Result<ledger_head::Model> {
+    let locked = || ledger_head::Entity::find_by_id(compound_id).lock_exclusive().one(txn);
+    if let Some(head) = locked().await? {
+        return Ok(head);
+    }
+    // The compound's first entry: create the head (a concurrent first entry may beat us to it).
     txn.execute_raw(statement(
         txn,
         "INSERT INTO ledger_heads (compound_id, last_seq, last_hash) VALUES ($1, 0, '') ON CONFLICT (compound_id) DO NOTHING",
         vec![compound_id.into()],
     ))
     .await?;
-    Ok(ledger_head::Entity::find_by_id(compound_id)
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("ledger head of compound {compound_id} vanished"))?)
+    Ok(locked().await?.ok_or_else(|| anyhow::anyhow!("ledger head of compound {compound_id} vanished"))?)
 }
 
 /// Appends an entry to the compound's journal. The caller passes its open transaction: the

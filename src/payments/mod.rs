@@ -514,6 +514,27 @@ mod tests {
         assert_eq!(prepaid.fen(), 30000 - 10632 * 2 - 100);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn allocations_and_prepaid_add_up_to_the_payment(
+            amount in 1i64..10_000_000,
+            owed in proptest::collection::vec((0i64..2_000_000, 0i64..50_000), 0..20),
+        ) {
+            let bills: Vec<BillState> = owed.iter().enumerate().map(|(i, (principal, late))| state(i as i64, *principal, *late)).collect();
+            let (allocations, prepaid) = allocate(Money::from_fen(amount), &bills);
+            let allocated: i64 = allocations.iter().map(|a| a.principal + a.late_fee).sum();
+            proptest::prop_assert_eq!(allocated + prepaid.fen(), amount);
+            for a in &allocations {
+                let bill = &bills[a.bill_id as usize];
+                proptest::prop_assert!(a.principal <= bill.outstanding.fen() && a.late_fee <= bill.late_fee.fen());
+            }
+            // Money goes to prepaid only once every bill is settled.
+            if prepaid.is_positive() {
+                proptest::prop_assert_eq!(allocated, bills.iter().map(|b| b.total_due().fen()).sum::<i64>());
+            }
+        }
+    }
+
     #[test]
     fn a_partial_payment_pays_late_fee_first() {
         let (allocations, prepaid) = allocate(Money::from_fen(150), &[state(1, 10632, 100)]);
