@@ -4,9 +4,13 @@
 //!    the caller's own company, is allowed or refused exactly as the table `MATRIX` says (the
 //!    README's role table, written out). An operation missing from the table fails the test, so
 //!    a new endpoint cannot ship without someone deciding who may call it.
-//! 2. Without a valid token every operation except logging in answers 401.
+//!    The payment gateway's callback carries no token: without a valid signature it answers
+//!    401 whoever sends it.
+//! 2. Without a valid token every operation except logging in (and the signed callback)
+//!    answers 401.
 //! 3. Another company's ids answer 404 (or 403 for a role refused anyway) and leak nothing;
-//!    filtered lists come back empty; accounts cannot be created in another company.
+//!    filtered lists come back empty; accounts cannot be created in another company; an owner
+//!    reaches only their own units' money.
 //! 4. Committee members see owners' phones masked and no email or ID number; staff see them whole.
 mod common;
 
@@ -15,7 +19,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use wuye::auth::Role::{self, *};
+use wuye::{
+    auth::Role::{self, *},
+    payments::gateway::BuiltinGateway,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The expectation table
@@ -26,6 +33,9 @@ use wuye::auth::Role::{self, *};
 enum Who {
     /// No token needed: logging in.
     Public,
+    /// No token: the payment gateway's callback, authenticated by its HMAC signature
+    /// (`X-Wuye-Signature`). Without a valid one it is 401, whatever token comes with it.
+    Signed,
     /// Exactly these roles; every other role gets 403.
     Roles(&'static [Role]),
 }
@@ -33,7 +43,7 @@ enum Who {
 impl Who {
     fn admits(self, role: Role) -> bool {
         match self {
-            Who::Public => true,
+            Who::Public | Who::Signed => true,
             Who::Roles(roles) => roles.contains(&role),
         }
     }
@@ -51,6 +61,20 @@ const READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Dispat
 const WRITERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
 /// `Permission::ViewOwnUnits`.
 const OWNERS: &[Role] = &[Owner];
+/// `Permission::ManageFees`, `RunBills`, `AdjustBills` and `ReversePayments`: the office.
+const OFFICE: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
+/// `Permission::ReadBilling`: fee items, bill runs.
+const BILLING_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Committee];
+/// A unit's money (bills, payments, balance, statement, payment orders): `ReadBilling`, or
+/// `PayOwnBills` for the owner's own units. The recipes use the fixture owner's unit, so the
+/// owner is admitted; another unit answers them 404 (see the tenancy tests).
+const UNIT_MONEY: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Committee, Owner];
+/// `Permission::CollectPayments`: the cashier desk.
+const DESK: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier];
+/// `Permission::ReadLedger`: the journal and its audit.
+const LEDGER_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
+/// `Permission::PayOwnBills`: ordering online payment.
+const PAYERS: &[Role] = &[Owner];
 
 /// The role x operation matrix, one line per operation of the OpenAPI document, written out by
 /// hand from the README's table rather than computed from `permissions.rs`, so that a change
@@ -89,6 +113,36 @@ const MATRIX: &[(&str, &str, Who)] = &[
     ("POST", "/compounds/{id}/import", Who::Roles(WRITERS)),
     // An owner's own units.
     ("GET", "/me/units", Who::Roles(OWNERS)),
+    // Fee items, meter readings, bill runs: the office runs them, billing readers see them.
+    ("POST", "/compounds/{id}/fee-items", Who::Roles(OFFICE)),
+    ("GET", "/compounds/{id}/fee-items", Who::Roles(BILLING_READERS)),
+    ("POST", "/fee-items/{id}/readings", Who::Roles(OFFICE)),
+    ("POST", "/compounds/{id}/bill-runs", Who::Roles(OFFICE)),
+    ("POST", "/bill-runs", Who::Roles(OFFICE)),
+    ("GET", "/compounds/{id}/bill-runs", Who::Roles(BILLING_READERS)),
+    ("POST", "/compounds/{id}/prepaid-applications", Who::Roles(OFFICE)),
+    // Bills.
+    ("GET", "/units/{id}/bills", Who::Roles(UNIT_MONEY)),
+    ("GET", "/bills/{id}", Who::Roles(UNIT_MONEY)),
+    ("POST", "/bills/{id}/adjustments", Who::Roles(OFFICE)),
+    // The cashier desk; reversals are the office's.
+    ("POST", "/units/{id}/payments", Who::Roles(DESK)),
+    ("GET", "/units/{id}/payments", Who::Roles(UNIT_MONEY)),
+    ("GET", "/payments/{id}", Who::Roles(UNIT_MONEY)),
+    ("POST", "/payments/{id}/reversal", Who::Roles(OFFICE)),
+    ("POST", "/units/{id}/refunds", Who::Roles(DESK)),
+    ("GET", "/units/{id}/balance", Who::Roles(UNIT_MONEY)),
+    ("GET", "/units/{id}/statement", Who::Roles(UNIT_MONEY)),
+    ("GET", "/units/{id}/statement.csv", Who::Roles(UNIT_MONEY)),
+    ("POST", "/compounds/{id}/common-income", Who::Roles(DESK)),
+    // Online payment: the owner orders, the gateway calls back.
+    ("POST", "/payment-orders", Who::Roles(PAYERS)),
+    ("GET", "/payment-orders/{id}", Who::Roles(UNIT_MONEY)),
+    ("POST", "/gateway/builtin/callback", Who::Signed),
+    // The ledger and the owners' common-area income, for audit.
+    ("GET", "/compounds/{id}/ledger/verification", Who::Roles(LEDGER_READERS)),
+    ("GET", "/compounds/{id}/ledger/entries", Who::Roles(LEDGER_READERS)),
+    ("GET", "/compounds/{id}/common-income", Who::Roles(LEDGER_READERS)),
 ];
 
 fn expectation(method: &str, path: &str) -> Who {
@@ -101,20 +155,45 @@ fn expectation(method: &str, path: &str) -> Who {
 
 /// Company staff and committee members: the people whose reach tenancy limits.
 const COMPANY_PEOPLE: [Role; 6] = [CompanyAdmin, Manager, Cashier, Dispatcher, Technician, Committee];
+/// Everyone of a company, owners too: whose reach ends at their company's ids.
+const COMPANY_LOGINS: [Role; 7] = [CompanyAdmin, Manager, Cashier, Dispatcher, Technician, Committee, Owner];
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures and helpers
 // ---------------------------------------------------------------------------------------------
 
 /// A tenant and the name it was built with; `common` logs its accounts in as `<role>@<slug>.test`.
+/// Its billing: a monthly property fee of 1.20 元/m² from `BILLED_PERIOD`, billed for that
+/// period (the owner's 88.60 m² unit owes 106.32), and a metered fee item to record readings of.
 struct Company {
     name: &'static str,
     t: Tenant,
+    metered_item_id: i64,
+    /// The owner's unit's bill for `BILLED_PERIOD`.
+    bill_id: i64,
 }
+
+/// The period the fixtures bill: far enough ahead that no late fee has run, whatever the day.
+const BILLED_PERIOD: &str = "2099-11";
+/// What the fixture owner's unit is billed for a month: 1.20 x 88.60 m².
+const MONTHLY_FEE: &str = "106.32";
 
 impl Company {
     async fn new(app: &TestApp, name: &'static str) -> Company {
-        Company { name, t: app.tenant(name).await }
+        let t = app.tenant(name).await;
+        let manager = t.token(Manager);
+        let fee_items = format!("/compounds/{}/fee-items", t.compound_id);
+        let property = json!({ "name": "物业费", "kind": "rate_area", "rate": "1.20", "cycle": "monthly", "due_days": 15, "effective_from": BILLED_PERIOD });
+        let (status, body) = app.post(&fee_items, manager, property).await;
+        assert_eq!(status, StatusCode::OK, "property fee: {body}");
+        // Billed once, in 2000, so no bill run here ever bills it.
+        let water = json!({ "name": "水费", "kind": "metered", "rate": "3.50", "cycle": "one_off", "effective_from": "2000-01" });
+        let (status, metered) = app.post(&fee_items, manager, water).await;
+        assert_eq!(status, StatusCode::OK, "metered fee: {metered}");
+        let (status, body) = app.post(&format!("/compounds/{}/bill-runs", t.compound_id), manager, json!({ "period": BILLED_PERIOD })).await;
+        assert_eq!(status, StatusCode::OK, "bill run: {body}");
+        let bill_id = bill_of(app, &t, t.unit_id, BILLED_PERIOD).await;
+        Company { name, t, metered_item_id: metered["id"].as_i64().unwrap(), bill_id }
     }
 
     fn token(&self, role: Role) -> &str {
@@ -147,16 +226,38 @@ const OWNER_PHONE_MASKED: &str = "138****1234";
 
 const IMPORT_CSV: &str = "building,stairwell,number,floor,use,registered_area\n9栋,1单元,101,1,住宅,50.00\n";
 
+/// The built-in payment gateway's key in these tests, so that they can sign its callbacks.
+const GATEWAY_SECRET: &str = "authorization-test-gateway-secret";
+
+/// The server, with a gateway key the tests know.
+async fn spawn() -> TestApp {
+    TestApp::spawn_with(&[("WUYE_GATEWAY_SECRET", GATEWAY_SECRET)]).await
+}
+
+/// The query of a statement covering everything the tests post.
+const STATEMENT_RANGE: &str = "from=2020-01-01&to=2199-12-31";
+
 /// A number no other call in this process has used, for unique names, emails and phones.
 fn unique() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(1);
     NEXT.fetch_add(1, Ordering::SeqCst)
 }
 
+/// A billing period no other call has used, from 2100-01 on (bills that far ahead owe no late
+/// fee): each fresh bill and meter reading gets its own.
+fn fresh_period() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    assert!(n < 1200, "out of billing periods");
+    format!("{:04}-{:02}", 2100 + n / 12, n % 12 + 1)
+}
+
 enum Body {
     Empty,
     Json(Value),
     Csv(&'static str),
+    /// A gateway callback: the raw JSON and its `X-Wuye-Signature` (None: unsigned).
+    Callback { payload: String, signature: Option<String> },
 }
 
 /// One concrete, valid request for an operation.
@@ -165,6 +266,34 @@ struct Call {
     body: Body,
     /// A token to use instead of the role's shared one (logging out must not kill that one).
     token: Option<String>,
+    /// What an allowed call's answer must say, beyond being data (see `says`).
+    expect: Option<Value>,
+}
+
+impl Call {
+    fn expecting(self, expect: Value) -> Call {
+        Call { expect: Some(expect), ..self }
+    }
+
+    /// A callback without a valid signature, every way: unsigned, signed with another key, a
+    /// signature that is not hex, and the genuine signature over a body changed afterwards.
+    fn forgeries(&self) -> Vec<(&'static str, Call)> {
+        let Body::Callback { payload, signature } = &self.body else { return Vec::new() };
+        let forged = |payload: String, signature: Option<String>| Call {
+            path: self.path.clone(),
+            body: Body::Callback { payload, signature },
+            token: None,
+            expect: None,
+        };
+        let mut changed: Value = serde_json::from_str(payload).expect("a JSON callback");
+        changed["amount"] = json!("0.01");
+        vec![
+            ("no signature", forged(payload.clone(), None)),
+            ("a signature made with another key", forged(payload.clone(), Some(BuiltinGateway::sign("not-the-gateway-secret", payload.as_bytes())))),
+            ("a signature that is not hex", forged(payload.clone(), Some("not hex".into()))),
+            ("the signature of another body", forged(changed.to_string(), signature.clone())),
+        ]
+    }
 }
 
 /// Sends a request with an optional bearer token; returns the status and the JSON body.
@@ -178,10 +307,19 @@ async fn send(app: &TestApp, method: &str, call: &Call, token: Option<&str>) -> 
         Body::Empty => request,
         Body::Json(value) => request.json(value),
         Body::Csv(text) => request.header("content-type", "application/octet-stream").body(text.as_bytes().to_vec()),
+        Body::Callback { payload, signature } => {
+            let request = request.header("content-type", "application/octet-stream").body(payload.clone().into_bytes());
+            match signature {
+                Some(signature) => request.header("X-Wuye-Signature", signature),
+                None => request,
+            }
+        }
     };
     let response = request.send().await.expect("send request");
     let status = response.status();
-    let text = response.text().await.expect("read body");
+    // As bytes, so that a CSV file's byte-order mark is kept.
+    let bytes = response.bytes().await.expect("read body");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     (status, body)
 }
@@ -199,21 +337,27 @@ async fn spec_operations(app: &TestApp) -> Vec<(String, String)> {
     operations
 }
 
-/// The table and the spec must list the same operations: one the table lacks has had no
-/// decision about who may call it; one the spec lacks means the table is stale.
-fn assert_matrix_matches(operations: &[(String, String)]) {
+/// The table and the spec must list the same operations. One the table lacks has had no
+/// decision about who may call it: that stops the test at once. One the spec lacks means the
+/// table is stale, or the document hides an operation the server still serves: that is returned
+/// as a failure, and the tests walk every operation of the table (`matrix_operations`) anyway.
+fn matrix_mismatches(operations: &[(String, String)]) -> Vec<String> {
     let missing: Vec<String> = operations
         .iter()
         .filter(|(m, p)| !MATRIX.iter().any(|(tm, tp, _)| tm == m && tp == p))
         .map(|(m, p)| format!("{m} {p}"))
         .collect();
     assert!(missing.is_empty(), "operations in the OpenAPI document but not in MATRIX: {missing:?}");
-    let stale: Vec<String> = MATRIX
+    MATRIX
         .iter()
         .filter(|(m, p, _)| !operations.iter().any(|(om, op)| om == m && op == p))
-        .map(|(m, p, _)| format!("{m} {p}"))
-        .collect();
-    assert!(stale.is_empty(), "MATRIX lists operations the OpenAPI document does not have: {stale:?}");
+        .map(|(m, p, _)| format!("{m} {p} is in MATRIX but not in the OpenAPI document"))
+        .collect()
+}
+
+/// Every operation of the table (after `matrix_mismatches`, a superset of the spec's).
+fn matrix_operations() -> impl Iterator<Item = (&'static str, &'static str)> {
+    MATRIX.iter().map(|(method, path, _)| (*method, *path))
 }
 
 /// A fresh owner (without a login) in the company's compound.
@@ -222,6 +366,41 @@ async fn fresh_owner(app: &TestApp, company: &Company) -> i64 {
     let (status, body) = app.post(&path, company.token(PlatformAdmin), json!({ "name": format!("业主{}", unique()) })).await;
     assert_eq!(status, StatusCode::OK, "fresh owner: {body}");
     body["id"].as_i64().unwrap()
+}
+
+/// The id of a unit's bill for a period.
+async fn bill_of(app: &TestApp, t: &Tenant, unit_id: i64, period: &str) -> i64 {
+    let (status, bills) = app.get(&format!("/units/{unit_id}/bills"), t.token(PlatformAdmin)).await;
+    assert_eq!(status, StatusCode::OK, "bills of unit {unit_id}: {bills}");
+    let bill = bills.as_array().unwrap().iter().find(|b| b["period"] == period);
+    bill.and_then(|b| b["id"].as_i64()).unwrap_or_else(|| panic!("unit {unit_id} has no bill for {period}: {bills}"))
+}
+
+/// A fresh open bill of 106.32 on the owner's unit, for a period of its own: each adjustment
+/// and payment order gets one, so none meets a bill another call changed.
+async fn fresh_bill(app: &TestApp, company: &Company) -> i64 {
+    let period = fresh_period();
+    let path = format!("/compounds/{}/bill-runs", company.t.compound_id);
+    let (status, body) = app.post(&path, company.token(Manager), json!({ "period": period })).await;
+    assert_eq!(status, StatusCode::OK, "fresh bill: {body}");
+    bill_of(app, &company.t, company.t.unit_id, &period).await
+}
+
+/// A fresh desk payment of 10.00 into the owner's unit's prepaid balance (paying no bill), to
+/// read, reverse, or refund.
+async fn fresh_payment(app: &TestApp, company: &Company) -> i64 {
+    let path = format!("/units/{}/payments", company.t.unit_id);
+    let (status, body) = app.post(&path, company.token(Cashier), json!({ "method": "cash", "amount": "10.00", "bill_ids": [] })).await;
+    assert_eq!(status, StatusCode::OK, "fresh payment: {body}");
+    body["id"].as_i64().unwrap()
+}
+
+/// A fresh pending payment order, by the owner, of a fresh bill.
+async fn fresh_order(app: &TestApp, company: &Company) -> Value {
+    let bill_id = fresh_bill(app, company).await;
+    let (status, order) = app.post("/payment-orders", company.token(Owner), json!({ "unit_id": company.t.unit_id, "bill_ids": [bill_id] })).await;
+    assert_eq!(status, StatusCode::OK, "fresh order: {order}");
+    order
 }
 
 /// A fresh technician login in the company, to disable or enable.
@@ -241,17 +420,20 @@ async fn fresh_account(app: &TestApp, company: &Company) -> i64 {
 /// A valid request for `method path` by `role` of `caller`. Ids in the path come from
 /// `target`, ids in the body from `caller`: in the tenancy test they differ, so the path id is
 /// the only thing that crosses companies and the only reason for a refusal. Names are unique
-/// so that an allowed call never meets a 409.
+/// so that an allowed call never meets a 409; every call that moves money gets fresh state (a
+/// bill, a payment, a prepaid balance, an order) of its own.
 async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, caller: &Company, role: Role) -> Call {
     let t = &target.t;
     let n = unique();
     let at = |id: i64| path.replace("{id}", &id.to_string());
-    let json_call = |path: String, body: Value| Call { path, body: Body::Json(body), token: None };
-    let plain = |path: String| Call { path, body: Body::Empty, token: None };
+    let json_call = |path: String, body: Value| Call { path, body: Body::Json(body), token: None, expect: None };
+    let plain = |path: String| Call { path, body: Body::Empty, token: None, expect: None };
     match (method, path) {
         ("POST", "/auth/login") => json_call(path.into(), json!({ "login": caller.login(role), "password": PASSWORD })),
         // A session of its own, so the shared token survives.
-        ("POST", "/auth/logout") => Call { path: path.into(), body: Body::Empty, token: Some(app.token(&caller.login(role)).await) },
+        ("POST", "/auth/logout") => {
+            Call { path: path.into(), body: Body::Empty, token: Some(app.token(&caller.login(role)).await), expect: None }
+        }
         ("GET", "/auth/me" | "/users" | "/companies" | "/compounds" | "/units" | "/owners" | "/me/units") => plain(path.into()),
         ("POST", "/users") => json_call(
             path.into(),
@@ -292,7 +474,92 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
         }
         ("GET", "/owners/{id}") => plain(at(t.owner_id)),
         // Importing the same file again changes nothing, so repeated calls all succeed.
-        ("POST", "/compounds/{id}/import") => Call { path: at(t.compound_id), body: Body::Csv(IMPORT_CSV), token: None },
+        ("POST", "/compounds/{id}/import") => Call { path: at(t.compound_id), body: Body::Csv(IMPORT_CSV), token: None, expect: None },
+
+        // Fees and bill runs. New fee items bill only in 2000, so that no later run meets them.
+        ("POST", "/compounds/{id}/fee-items") => json_call(
+            at(t.compound_id),
+            json!({ "name": format!("杂费{n}"), "kind": "fixed", "amount": "5.00", "cycle": "one_off", "effective_from": "2000-01" }),
+        )
+        .expecting(json!({ "compound_id": t.compound_id, "kind": "fixed", "amount": "5.00" })),
+        ("GET", "/compounds/{id}/fee-items") => plain(at(t.compound_id)).expecting(json!([{ "id": target.metered_item_id, "kind": "metered" }])),
+        ("POST", "/fee-items/{id}/readings") => {
+            let period = fresh_period();
+            json_call(at(target.metered_item_id), json!({ "unit_id": caller.t.unit_id, "period": period, "reading": "12.50" }))
+                .expecting(json!({ "fee_item_id": target.metered_item_id, "unit_id": caller.t.unit_id, "period": period }))
+        }
+        // A rerun of the billed period: every bill already exists.
+        ("POST", "/compounds/{id}/bill-runs") => json_call(at(t.compound_id), json!({ "period": BILLED_PERIOD }))
+            .expecting(json!({ "compound_id": t.compound_id, "period": BILLED_PERIOD, "preview": false })),
+        ("POST", "/bill-runs") => json_call(path.into(), json!({ "period": BILLED_PERIOD }))
+            .expecting(json!([{ "compound_id": caller.t.compound_id, "period": BILLED_PERIOD }])),
+        ("GET", "/compounds/{id}/bill-runs") => plain(at(t.compound_id)).expecting(json!([{ "period": BILLED_PERIOD }])),
+        ("POST", "/compounds/{id}/prepaid-applications") => plain(at(t.compound_id)),
+
+        // Bills.
+        ("GET", "/units/{id}/bills") => {
+            plain(at(t.unit_id)).expecting(json!([{ "id": target.bill_id, "unit_id": t.unit_id, "amount": MONTHLY_FEE }]))
+        }
+        ("GET", "/bills/{id}") => plain(at(target.bill_id)).expecting(json!({ "bill": { "id": target.bill_id, "amount": MONTHLY_FEE } })),
+        ("POST", "/bills/{id}/adjustments") => {
+            let bill_id = fresh_bill(app, target).await;
+            json_call(at(bill_id), json!({ "kind": "discount", "amount": "-1.00", "reason": format!("优惠 {n}") })).expecting(json!({
+                "bill": { "id": bill_id, "adjusted": "-1.00", "outstanding": "105.32" },
+                "adjustments": [{ "kind": "discount", "amount": "-1.00", "reason": format!("优惠 {n}") }],
+            }))
+        }
+
+        // The desk. Payments name no bill, so they pay none: the money waits as prepaid.
+        ("POST", "/units/{id}/payments") => json_call(at(t.unit_id), json!({ "method": "cash", "amount": "10.00", "bill_ids": [] }))
+            .expecting(json!({ "unit_id": t.unit_id, "amount": "10.00", "to_prepaid": "10.00", "status": "posted" })),
+        ("GET", "/units/{id}/payments") => plain(at(t.unit_id)),
+        ("GET", "/payments/{id}") => {
+            let payment_id = fresh_payment(app, target).await;
+            plain(at(payment_id)).expecting(json!({ "id": payment_id, "unit_id": t.unit_id, "amount": "10.00" }))
+        }
+        ("POST", "/payments/{id}/reversal") => {
+            let payment_id = fresh_payment(app, target).await;
+            json_call(at(payment_id), json!({ "reason": format!("转账退回 {n}") }))
+                .expecting(json!({ "id": payment_id, "status": "reversed", "reversal_reason": format!("转账退回 {n}") }))
+        }
+        // The prepaid 10.00 of a fresh payment, paid back.
+        ("POST", "/units/{id}/refunds") => {
+            fresh_payment(app, target).await;
+            json_call(at(t.unit_id), json!({ "amount": "10.00", "method": "cash", "reason": format!("业主要求 {n}") }))
+                .expecting(json!({ "unit_id": t.unit_id, "amount": "10.00" }))
+        }
+        ("GET", "/units/{id}/balance") => plain(at(t.unit_id)).expecting(json!({ "unit_id": t.unit_id })),
+        ("GET", "/units/{id}/statement") => plain(format!("{}?{STATEMENT_RANGE}", at(t.unit_id))).expecting(json!({ "unit_id": t.unit_id })),
+        // A CSV file, not JSON: the answer must contain its closing line.
+        ("GET", "/units/{id}/statement.csv") => plain(format!("{}?{STATEMENT_RANGE}", at(t.unit_id))).expecting(json!("期末余额")),
+        ("POST", "/compounds/{id}/common-income") => {
+            let income = json!({ "source": "elevator_ads", "description": format!("电梯广告 {n}"), "amount": "100.00", "received_on": "2099-11-20", "method": "bank_transfer" });
+            json_call(at(t.compound_id), income.clone())
+                .expecting(json!({ "compound_id": t.compound_id, "description": income["description"], "amount": "100.00" }))
+        }
+
+        // Online payment.
+        ("POST", "/payment-orders") => {
+            let bill_id = fresh_bill(app, caller).await;
+            json_call(path.into(), json!({ "unit_id": caller.t.unit_id, "bill_ids": [bill_id] }))
+                .expecting(json!({ "unit_id": caller.t.unit_id, "bill_ids": [bill_id], "amount": MONTHLY_FEE, "status": "pending" }))
+        }
+        ("GET", "/payment-orders/{id}") => {
+            let order = fresh_order(app, target).await;
+            plain(at(order["id"].as_i64().unwrap())).expecting(json!({ "id": order["id"], "unit_id": t.unit_id, "status": "pending" }))
+        }
+        // The gateway's word that a fresh order is paid, signed with its key.
+        ("POST", "/gateway/builtin/callback") => {
+            let order = fresh_order(app, caller).await;
+            let payload = json!({ "order_id": order["id"], "amount": order["amount"], "transaction_id": format!("tx-{n}") }).to_string();
+            let signature = BuiltinGateway::sign(GATEWAY_SECRET, payload.as_bytes());
+            Call { path: path.into(), body: Body::Callback { payload, signature: Some(signature) }, token: None, expect: Some(json!({ "status": "paid" })) }
+        }
+
+        // The ledger: after everything the other calls did, it still verifies.
+        ("GET", "/compounds/{id}/ledger/verification") => plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "intact": true })),
+        ("GET", "/compounds/{id}/ledger/entries") => plain(at(t.compound_id)).expecting(json!({ "page": 1 })),
+        ("GET", "/compounds/{id}/common-income") => plain(at(t.compound_id)),
         _ => panic!("no request recipe for {method} {path}: add one to call_for"),
     }
 }
@@ -308,10 +575,23 @@ fn problem_mismatch(status: StatusCode, body: &Value, expected: StatusCode, code
         .then(|| format!("expected {expected} {code:?}, got {status} {body}"))
 }
 
-/// Checks a successful answer: 2xx with a JSON object or array that is not a problem.
+/// Checks a successful answer: 2xx with a JSON object or array that is not a problem, or a CSV
+/// file (UTF-8 with a byte-order mark).
 fn success_mismatch(status: StatusCode, body: &Value) -> Option<String> {
-    let is_data = body.is_array() || (body.is_object() && body.get("code").is_none_or(|c| !c.is_string()));
+    let is_data = body.is_array()
+        || (body.is_object() && body.get("code").is_none_or(|c| !c.is_string()))
+        || body.as_str().is_some_and(|text| text.starts_with('\u{feff}'));
     (!status.is_success() || !is_data).then(|| format!("expected 2xx with data, got {status} {body}"))
+}
+
+/// Whether an answer says what was expected: an object every expected key, saying its value; an
+/// array every expected element, somewhere; anything else the same value.
+fn says(body: &Value, expected: &Value) -> bool {
+    match (body, expected) {
+        (Value::Object(got), Value::Object(want)) => want.iter().all(|(k, v)| got.get(k).is_some_and(|g| says(g, v))),
+        (Value::Array(got), Value::Array(want)) => want.iter().all(|w| got.iter().any(|g| says(g, w))),
+        _ => body == expected,
+    }
 }
 
 /// Beyond "2xx with data": what an allowed call's answer must say, where that is cheap to know.
@@ -336,7 +616,13 @@ fn answer_mismatch(call: &Call, role: Role, company: &Company, body: &Value) -> 
     if call.path == "/me/units" && body.as_array().is_none_or(|units| units.len() != 1 || units[0]["id"] != company.t.unit_id) {
         return Some(format!("expected unit {}, got {body}", company.t.unit_id));
     }
-    None
+    // What the recipe says the answer must say; of a text answer, a line it must contain.
+    let said = match (&call.expect, body) {
+        (None, _) => true,
+        (Some(Value::String(line)), Value::String(text)) => text.contains(line.as_str()),
+        (Some(expected), _) => says(body, expected),
+    };
+    (!said).then(|| format!("expected an answer saying {}, got {body}", call.expect.as_ref().unwrap()))
 }
 
 const NOT_FOUND: (StatusCode, &str) = (StatusCode::NOT_FOUND, "not_found");
@@ -362,17 +648,22 @@ fn assert_no_failures(what: &str, failures: &[String]) {
 
 #[tokio::test]
 async fn every_operation_admits_exactly_the_roles_in_the_matrix() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let alpha = Company::new(&app, "Alpha").await;
     let operations = spec_operations(&app).await;
-    assert_matrix_matches(&operations);
 
-    let mut failures = Vec::new();
-    for (method, path) in &operations {
+    let mut failures = matrix_mismatches(&operations);
+    for (method, path) in matrix_operations() {
         let who = expectation(method, path);
         for role in Role::ALL {
             let call = call_for(&app, method, path, &alpha, &alpha, role).await;
             let token = call.token.clone().unwrap_or_else(|| alpha.token(role).to_string());
+            if let Who::Signed = who {
+                // A token counts for nothing here: only the signature does (the genuine callback,
+                // without a token, is in the next test).
+                failures.extend(forged_callbacks_refused(&app, &alpha, method, &call, &token, role.as_str()).await);
+                continue;
+            }
             let (status, body) = send(&app, method, &call, Some(&token)).await;
             let mismatch = if who.admits(role) {
                 success_mismatch(status, &body).or_else(|| answer_mismatch(&call, role, &alpha, &body))
@@ -387,12 +678,32 @@ async fn every_operation_admits_exactly_the_roles_in_the_matrix() {
     assert_no_failures("role x operation matrix", &failures);
 }
 
+/// Sends every forgery of a callback with `token`; each must be 401, and the order stay unpaid.
+async fn forged_callbacks_refused(app: &TestApp, company: &Company, method: &str, call: &Call, token: &str, who: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    let forgeries = call.forgeries();
+    assert!(!forgeries.is_empty(), "{method} {} is not a callback", call.path);
+    for (what, forged) in &forgeries {
+        let (status, body) = send(app, method, forged, Some(token)).await;
+        if let Some(mismatch) = problem_mismatch(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated") {
+            failures.push(format!("{method} {} with {what}, as {who}: {mismatch}", call.path));
+        }
+    }
+    let Body::Callback { payload, .. } = &call.body else { unreachable!() };
+    let order_id = serde_json::from_str::<Value>(payload).unwrap()["order_id"].clone();
+    let (_, order) = app.get(&format!("/payment-orders/{order_id}"), company.token(Manager)).await;
+    if order["status"] != "pending" || !order["payment_id"].is_null() {
+        failures.push(format!("{method} {}: forged callbacks as {who} paid order {order_id}: {order}", call.path));
+    }
+    failures
+}
+
 #[tokio::test]
 async fn every_operation_but_login_needs_a_valid_token() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let alpha = Company::new(&app, "Alpha").await;
     let operations = spec_operations(&app).await;
-    assert_matrix_matches(&operations);
+    let mut failures = matrix_mismatches(&operations);
 
     // A token that was valid once: logged out.
     let revoked = app.token(&alpha.login(Manager)).await;
@@ -400,13 +711,16 @@ async fn every_operation_but_login_needs_a_valid_token() {
     assert_eq!(status, StatusCode::OK, "{body}");
 
     let bogus = format!("wy_{}", "0".repeat(64));
-    let mut failures = Vec::new();
-    for (method, path) in &operations {
+    for (method, path) in matrix_operations() {
         let call = call_for(&app, method, path, &alpha, &alpha, Manager).await;
-        if matches!(expectation(method, path), Who::Public) {
-            // Logging in is the one thing done without a token.
+        if matches!(expectation(method, path), Who::Public | Who::Signed) {
+            // Logging in, and the gateway's signed callback, are done without a token; without its
+            // signature, though, the callback is refused like any call without a token.
+            if !call.forgeries().is_empty() {
+                failures.extend(forged_callbacks_refused(&app, &alpha, method, &call, &bogus, "an unknown token").await);
+            }
             let (status, body) = send(&app, method, &call, None).await;
-            if let Some(mismatch) = success_mismatch(status, &body) {
+            if let Some(mismatch) = success_mismatch(status, &body).or_else(|| answer_mismatch(&call, Manager, &alpha, &body)) {
                 failures.push(format!("{method} {path} without a token: {mismatch}"));
             }
             continue;
@@ -433,22 +747,21 @@ fn leaks(body: &Value, alpha: &Company) -> Option<String> {
 
 #[tokio::test]
 async fn another_companys_ids_are_not_found_and_leak_nothing() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let alpha = Company::new(&app, "Alpha").await;
     let beta = Company::new(&app, "Beta").await;
     let operations = spec_operations(&app).await;
-    assert_matrix_matches(&operations);
+    let mut failures = matrix_mismatches(&operations);
 
-    // Every operation that takes an id in its path, by Beta's people with Alpha's ids. Roles
-    // the matrix admits must get 404, as for an id that does not exist; the others 403, which
-    // says nothing about the id either. Either way the body is a bare problem: no owner name,
-    // no phone, nothing else.
-    let with_id: Vec<_> = operations.iter().filter(|(_, path)| path.contains("{id}")).collect();
-    assert!(with_id.len() >= 15, "only {} operations take an id", with_id.len());
-    let mut failures = Vec::new();
+    // Every operation that takes an id in its path, by Beta's people with Alpha's ids (Alpha's
+    // compound, unit, bill, payment, payment order, fee item...). Roles the matrix admits must
+    // get 404, as for an id that does not exist; the others 403, which says nothing about the
+    // id either. Either way the body is a bare problem: no owner name, no phone, no amount.
+    let with_id: Vec<_> = matrix_operations().filter(|(_, path)| path.contains("{id}")).collect();
+    assert!(with_id.len() >= 35, "only {} operations take an id", with_id.len());
     for (method, path) in with_id {
         let who = expectation(method, path);
-        for role in COMPANY_PEOPLE {
+        for role in COMPANY_LOGINS {
             let call = call_for(&app, method, path, &alpha, &beta, role).await;
             let (status, body) = send(&app, method, &call, Some(beta.token(role))).await;
             let (expected, code) =
@@ -456,10 +769,42 @@ async fn another_companys_ids_are_not_found_and_leak_nothing() {
             let text = body.to_string();
             let mismatch = problem_mismatch(status, &body, expected, code)
                 .or_else(|| leaks(&body, &alpha))
-                .or_else(|| [OWNER_NAME, OWNER_PHONE, OWNER_PHONE_MASKED].iter().find(|s| text.contains(*s)).map(|s| format!("leaks {s:?}")));
+                .or_else(|| no_data(&text));
             if let Some(mismatch) = mismatch {
                 failures.push(format!("{method} {} as Beta's {}: {mismatch}", call.path, role.as_str()));
             }
+        }
+    }
+
+    // Alpha's ids in the body rather than the path: ordering online payment of Alpha's unit,
+    // recording a reading of it, paying Alpha's bill at Beta's desk.
+    let crossing = [
+        (Owner, "/payment-orders".to_string(), json!({ "unit_id": alpha.t.unit_id, "bill_ids": [alpha.bill_id] }), &[NOT_FOUND][..]),
+        (
+            Manager,
+            format!("/fee-items/{}/readings", beta.metered_item_id),
+            json!({ "unit_id": alpha.t.unit_id, "period": fresh_period(), "reading": "1.00" }),
+            &[NOT_FOUND],
+        ),
+        (
+            Cashier,
+            format!("/units/{}/payments", beta.t.unit_id),
+            json!({ "method": "cash", "amount": "10.00", "bill_ids": [alpha.bill_id] }),
+            &[INVALID, NOT_FOUND],
+        ),
+    ];
+    for (role, path, request, accepted) in crossing {
+        let (status, body) = app.post(&path, beta.token(role), request.clone()).await;
+        if let Some(mismatch) = refusal_mismatch(status, &body, accepted).or_else(|| leaks(&body, &alpha)).or_else(|| no_data(&body.to_string())) {
+            failures.push(format!("POST {path} {request} as Beta's {}: {mismatch}", role.as_str()));
+        }
+    }
+    // Billing every compound one reaches bills only Beta's.
+    for role in [CompanyAdmin, Manager] {
+        let (status, runs) = app.post("/bill-runs", beta.token(role), json!({ "period": BILLED_PERIOD })).await;
+        let only_beta = runs.as_array().is_some_and(|runs| !runs.is_empty() && runs.iter().all(|r| r["compound_id"] == beta.t.compound_id));
+        if status != StatusCode::OK || !only_beta {
+            failures.push(format!("POST /bill-runs as Beta's {}: expected Beta's compound alone, got {status} {runs}", role.as_str()));
         }
     }
 
@@ -483,6 +828,94 @@ async fn another_companys_ids_are_not_found_and_leak_nothing() {
 
     // And none of the refused writes changed anything of Alpha's.
     assert_alpha_untouched(&app, &alpha).await;
+    assert_alpha_money_untouched(&app, &alpha, &beta).await;
+}
+
+/// Where a body must carry no data at all: none of the fixture owner's details, no amount.
+fn no_data(text: &str) -> Option<String> {
+    [OWNER_NAME, OWNER_PHONE, OWNER_PHONE_MASKED, MONTHLY_FEE].iter().find(|s| text.contains(*s)).map(|s| format!("leaks {s:?}: {text}"))
+}
+
+/// Alpha's money moved only by Alpha's people: its bill unadjusted and unpaid, its payments
+/// unreversed, no fee item, bill run, income or journal entry of Beta's, the ledger intact.
+async fn assert_alpha_money_untouched(app: &TestApp, alpha: &Company, beta: &Company) {
+    let token = alpha.token(Manager);
+    let get = |path: String| async move {
+        let (status, body) = app.get(&path, token).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    };
+    let bill = get(format!("/bills/{}", alpha.bill_id)).await;
+    assert!(says(&bill, &json!({ "bill": { "amount": MONTHLY_FEE, "adjusted": "0.00", "paid": "0.00" } })), "{bill}");
+    assert_eq!(bill["adjustments"], json!([]), "{bill}");
+    let payments = get(format!("/units/{}/payments", alpha.t.unit_id)).await;
+    assert!(payments.as_array().unwrap().iter().all(|p| p["status"] == "posted"), "Beta reversed Alpha's payments: {payments}");
+    let fee_items = get(format!("/compounds/{}/fee-items", alpha.t.compound_id)).await;
+    assert_eq!(names(&fee_items), ["物业费", "水费"], "a fee item reached Alpha");
+    assert_eq!(get(format!("/compounds/{}/common-income", alpha.t.compound_id)).await, json!([]), "income reached Alpha");
+    let verified = get(format!("/compounds/{}/ledger/verification", alpha.t.compound_id)).await;
+    assert_eq!(verified["intact"], true, "{verified}");
+
+    // Nothing in Alpha's books is by one of Beta's logins.
+    let (status, accounts) = app.get("/users", beta.token(CompanyAdmin)).await;
+    assert_eq!(status, StatusCode::OK, "{accounts}");
+    let beta_logins: Vec<&Value> = accounts.as_array().unwrap().iter().map(|a| &a["id"]).collect();
+    assert!(beta_logins.len() >= 7, "{accounts}");
+    let runs = get(format!("/compounds/{}/bill-runs", alpha.t.compound_id)).await;
+    assert!(runs.as_array().unwrap().iter().all(|r| !beta_logins.contains(&&r["run_by"])), "Beta billed Alpha: {runs}");
+    let mut page = 1;
+    loop {
+        let entries = get(format!("/compounds/{}/ledger/entries?page={page}&per_page=200", alpha.t.compound_id)).await;
+        let items = entries["items"].as_array().unwrap();
+        if let Some(entry) = items.iter().find(|e| beta_logins.contains(&&e["posted_by"])) {
+            panic!("Beta posted to Alpha's ledger: {entry}");
+        }
+        if items.is_empty() || page * 200 >= entries["total"].as_u64().unwrap() {
+            break;
+        }
+        page += 1;
+    }
+}
+
+#[tokio::test]
+async fn an_owner_reaches_only_their_own_units_money() {
+    let app = spawn().await;
+    let alpha = Company::new(&app, "Alpha").await;
+    // The developer's unit next door, billed 86.82 and paid at the desk.
+    let held = alpha.t.developer_unit_id;
+    let held_bill = bill_of(&app, &alpha.t, held, BILLED_PERIOD).await;
+    let (status, payment) = app.post(&format!("/units/{held}/payments"), alpha.token(Cashier), json!({ "method": "cash", "amount": "86.82" })).await;
+    assert_eq!(status, StatusCode::OK, "{payment}");
+
+    let owner = alpha.token(Owner);
+    let mut failures = Vec::new();
+    let reads = [
+        format!("/units/{held}/bills"),
+        format!("/units/{held}/payments"),
+        format!("/units/{held}/balance"),
+        format!("/units/{held}/statement?{STATEMENT_RANGE}"),
+        format!("/units/{held}/statement.csv?{STATEMENT_RANGE}"),
+        format!("/bills/{held_bill}"),
+        format!("/payments/{}", payment["id"]),
+    ];
+    for path in reads {
+        let (status, body) = app.get(&path, owner).await;
+        if let Some(mismatch) = problem_mismatch(status, &body, StatusCode::NOT_FOUND, "not_found").or_else(|| no_data(&body.to_string())) {
+            failures.push(format!("GET {path} as the owner of another unit: {mismatch}"));
+        }
+    }
+    let order = json!({ "unit_id": held, "bill_ids": [held_bill] });
+    let (status, body) = app.post("/payment-orders", owner, order).await;
+    if let Some(mismatch) = problem_mismatch(status, &body, StatusCode::NOT_FOUND, "not_found") {
+        failures.push(format!("POST /payment-orders for another unit: {mismatch}"));
+    }
+    // Their own unit's bill is not a way into the other unit either.
+    let order = json!({ "unit_id": held, "bill_ids": [alpha.bill_id] });
+    let (status, body) = app.post("/payment-orders", owner, order).await;
+    if let Some(mismatch) = problem_mismatch(status, &body, StatusCode::NOT_FOUND, "not_found") {
+        failures.push(format!("POST /payment-orders for another unit with their own bill: {mismatch}"));
+    }
+    assert_no_failures("an owner and another unit", &failures);
 }
 
 /// Alpha's registry and accounts are as `common` built them.
@@ -514,7 +947,7 @@ fn names(list: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn unfiltered_lists_show_only_the_callers_company() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let alpha = Company::new(&app, "Alpha").await;
     let beta = Company::new(&app, "Beta").await;
     let mut failures = Vec::new();
@@ -547,7 +980,7 @@ async fn unfiltered_lists_show_only_the_callers_company() {
 
 #[tokio::test]
 async fn a_company_admin_cannot_create_accounts_or_compounds_in_another_company() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let alpha = Company::new(&app, "Alpha").await;
     let beta = Company::new(&app, "Beta").await;
     // An Alpha owner without a login, so only tenancy can stop Beta linking a login to it.
@@ -607,7 +1040,7 @@ async fn a_company_admin_cannot_create_accounts_or_compounds_in_another_company(
 
 #[tokio::test]
 async fn a_company_admin_limited_to_some_compounds_cannot_create_wider_accounts() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let alpha = Company::new(&app, "Alpha").await;
     let boss = alpha.token(CompanyAdmin);
     let (status, second) = app.post("/compounds", boss, json!({ "name": "Alpha 二期", "address": "4 Road" })).await;
@@ -657,7 +1090,7 @@ async fn a_company_admin_limited_to_some_compounds_cannot_create_wider_accounts(
 
 #[tokio::test]
 async fn committee_members_see_owners_masked_and_staff_see_them_whole() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let alpha = Company::new(&app, "Alpha").await;
     let t = &alpha.t;
     // A co-owner with every personal detail, next to the fixture owner (phone and email only).
@@ -743,7 +1176,7 @@ fn owner_views(body: &Value) -> Vec<&Value> {
 
 #[tokio::test]
 async fn committee_members_cannot_search_by_the_hidden_digits_of_a_phone() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let alpha = Company::new(&app, "Alpha").await;
     // 138****1234 hides "0013". A search matching hidden digits would confirm them, and a few
     // dozen searches would rebuild the whole number; searching the full number confirms it.

@@ -342,11 +342,20 @@ pub struct PrepaidApplied {
     pub units: u64,
 }
 
+/// A record whose unit is out of the caller's reach is not found, like the unit itself; a role
+/// that may not read money at all is still told so.
+pub fn hide_as(error: Error, what: &'static str) -> Error {
+    match error {
+        Error::NotFound(_) => Error::NotFound(what),
+        other => other,
+    }
+}
+
 impl BillingApi {
     async fn bill_detail(&self, actor: &Actor, bill_id: i64) -> Reply<BillDetail> {
         let found = bill::Entity::find_by_id(bill_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("bill"))?;
-        // Readable exactly when its unit's money is.
-        super::readable_unit(&self.0.db, actor, found.unit_id).await.map_err(|_| Error::NotFound("bill"))?;
+        // Readable exactly when its unit's money is (a unit out of reach hides its bills too).
+        super::readable_unit(&self.0.db, actor, found.unit_id).await.map_err(|e| hide_as(e, "bill"))?;
         let compound = compound::Entity::find_by_id(found.compound_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("compound"))?;
         let today = local_today(&compound);
         let state = super::bill_states(&self.0.db, vec![found.clone()], today).await?.remove(0);
@@ -408,9 +417,11 @@ impl BillingApi {
         Ok(Json(BillRunView::new(outcome, b.period, b.preview)))
     }
 
-    /// Run (or preview) the bills of every compound the caller reaches, for a period.
+    /// Run (or preview) the bills of every compound the caller reaches, for a period. Each
+    /// compound's run commits on its own; after a failure, running again bills only the rest.
     #[oai(path = "/bill-runs", method = "post")]
     async fn run_all_bills(&self, auth: BearerAuth, body: JsonBody<StartBillRun>) -> Reply<Vec<BillRunView>> {
+        auth.0.require(crate::auth::Permission::RunBills)?;
         let b = body.0;
         let mut views = Vec::new();
         for compound in crate::registry::list_compounds(&self.0.db, &auth.0).await? {
@@ -465,6 +476,7 @@ impl BillingApi {
     ) -> Reply<BillDetail> {
         let actor = &auth.0;
         let b = body.0;
+        actor.require(crate::auth::Permission::AdjustBills)?;
         find_visible::<bill::Entity>(&self.0.db, actor, id.0).await?;
         let request = json!(["adjust_bill", id.0, b.kind.as_str(), b.amount.fen(), b.reason]);
         idempotency::once(&self.0.db, actor, key.0.as_deref(), &request, async |txn| {

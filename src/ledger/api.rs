@@ -14,10 +14,9 @@ use crate::{
     auth::{Actor, Permission, api::BearerAuth, tenancy::find_visible},
     error::{ApiError, Error},
     http::Area as Tag,
-    payments::api::CommonIncomeView,
     types::Money,
 };
-use entity::{common_income, compound, journal_entry, journal_line};
+use entity::{compound, journal_entry, journal_line};
 
 pub struct LedgerApi(pub AppState);
 
@@ -186,19 +185,5 @@ impl LedgerApi {
             })
             .collect();
         Ok(Json(EntryPage { items, total, page, per_page }))
-    }
-
-    /// The owners' income from common parts, for disclosure, newest first.
-    #[oai(path = "/compounds/:id/common-income", method = "get")]
-    async fn common_income(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<CommonIncomeView>> {
-        let compound = compound_for_audit(&self.0, &auth.0, id.0).await?;
-        let incomes = common_income::Entity::find()
-            .filter(common_income::Column::CompoundId.eq(compound.id))
-            .order_by_desc(common_income::Column::ReceivedOn)
-            .order_by_desc(common_income::Column::Id)
-            .all(&self.0.db)
-            .await
-            .map_err(Error::from)?;
-        Ok(Json(incomes.into_iter().map(Into::into).collect()))
     }
 }

@@ -14,14 +14,14 @@ use serde_json::json;
 use super::{IncomeSource, Method, gateway};
 use crate::{
     AppState,
-    auth::{Actor, api::BearerAuth},
-    billing,
+    auth::{Actor, Permission, api::BearerAuth, tenancy::find_visible},
+    billing::{self, api::hide_as},
     error::{ApiError, Error},
     http::{Area as Tag, JsonBody},
     idempotency, ledger,
     types::Money,
 };
-use entity::{compound, payment, payment_allocation, payment_order, receipt};
+use entity::{common_income, compound, payment, payment_allocation, payment_order, receipt};
 
 pub struct PaymentsApi(pub AppState);
 
@@ -345,7 +345,7 @@ impl PaymentsApi {
     #[oai(path = "/payments/:id", method = "get")]
     async fn get_payment(&self, auth: BearerAuth, id: Path<i64>) -> Reply<PaymentView> {
         let p = payment::Entity::find_by_id(id.0).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("payment"))?;
-        billing::readable_unit(&self.0.db, &auth.0, p.unit_id).await.map_err(|_| Error::NotFound("payment"))?;
+        billing::readable_unit(&self.0.db, &auth.0, p.unit_id).await.map_err(|e| hide_as(e, "payment"))?;
         Ok(Json(self.payment_view(p.id).await?))
     }
 
@@ -442,7 +442,7 @@ impl PaymentsApi {
     #[oai(path = "/payment-orders/:id", method = "get")]
     async fn get_order(&self, auth: BearerAuth, id: Path<i64>) -> Reply<PaymentOrderView> {
         let order = payment_order::Entity::find_by_id(id.0).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("payment order"))?;
-        billing::readable_unit(&self.0.db, &auth.0, order.unit_id).await.map_err(|_| Error::NotFound("payment order"))?;
+        billing::readable_unit(&self.0.db, &auth.0, order.unit_id).await.map_err(|e| hide_as(e, "payment order"))?;
         Ok(Json(order.into()))
     }
 
@@ -478,5 +478,20 @@ impl PaymentsApi {
         .await?;
         let c = entity::common_income::Entity::find_by_id(income_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("income"))?;
         Ok(Json(c.into()))
+    }
+
+    /// The owners' income from common parts, for disclosure, newest first (ledger readers).
+    #[oai(path = "/compounds/:id/common-income", method = "get")]
+    async fn list_common_income(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<CommonIncomeView>> {
+        auth.0.require(Permission::ReadLedger)?;
+        let compound = find_visible::<compound::Entity>(&self.0.db, &auth.0, id.0).await?;
+        let incomes = common_income::Entity::find()
+            .filter(common_income::Column::CompoundId.eq(compound.id))
+            .order_by_desc(common_income::Column::ReceivedOn)
+            .order_by_desc(common_income::Column::Id)
+            .all(&self.0.db)
+            .await
+            .map_err(Error::from)?;
+        Ok(Json(incomes.into_iter().map(Into::into).collect()))
     }
 }
