@@ -6,6 +6,10 @@
 //!
 //!     cargo bench --bench bill_run -- [--units 1000000] [--workers 2] [--server postgres://postgres@127.0.0.1:5432/postgres]
 //!
+//! Use `--server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql'` for the Unix
+//! socket: sqlx 0.9.0 leaves Nagle's algorithm on for TCP (sqlx issue 4335, fixed upstream but not
+//! yet released), which stalls every large INSERT by a delayed ACK (~40 ms) on TCP.
+//!
 //! It creates and finally drops its own database on that server.
 use std::time::Instant;
 
@@ -41,7 +45,9 @@ async fn main() {
     let name = format!("wuye_bench_{}", std::process::id());
     let admin = Database::connect(&server).await.expect("connect to the PostgreSQL server");
     exec(&admin, &format!("CREATE DATABASE {name}")).await;
-    let url = format!("{}/{name}", server.rsplit_once('/').expect("a server URL with a database").0);
+    // The same server, our database: replace the database name, keep any ?host=... query.
+    let (address, query) = server.split_once('?').map_or((server.as_str(), String::new()), |(a, q)| (a, format!("?{q}")));
+    let url = format!("{}/{name}{query}", address.rsplit_once('/').expect("a server URL with a database").0);
     let db = wuye::db::connect(&url).await.expect("connect");
     wuye::db::migrate(&db).await.expect("migrate");
     let version = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SHOW server_version")).await.unwrap().unwrap();

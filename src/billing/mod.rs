@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 
@@ -410,7 +410,8 @@ async fn bill_compound(
         .filter(|i| i.effective_to.is_none_or(|to| to >= first_day));
     let units = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound.id)).order_by_asc(unit::Column::Id).all(txn).await?;
     let mut outcome = BillRunOutcome { compound_id: compound.id, period: Some(period), ..Default::default() };
-    let mut new_bills: Vec<(fee_item::Model, Charged)> = Vec::new();
+    // (fee item, due date, charge) of every bill to create.
+    let mut new_bills: Vec<(i64, NaiveDate, Charged)> = Vec::new();
     for item in items {
         let Some(months) = Cycle::parse(&item.cycle).and_then(|c| c.months_billed(period, Period::containing(item.effective_from))) else {
             continue;
@@ -431,12 +432,14 @@ async fn bill_compound(
             }
         };
         let billed: HashSet<i64> = bill::Entity::find()
+            .select_only()
+            .column(bill::Column::UnitId)
             .filter(bill::Column::FeeItemId.eq(item.id))
             .filter(bill::Column::Period.eq(period.to_string()))
+            .into_tuple::<i64>()
             .all(txn)
             .await?
             .into_iter()
-            .map(|b| b.unit_id)
             .collect();
         // A shared cost is split once per period: units added after the split are not billed a
         // share of a total that has already been billed in full.
@@ -452,7 +455,7 @@ async fn bill_compound(
             }
             result.bills += 1;
             result.total = result.total.checked_add(charge.amount).ok_or_else(|| anyhow::anyhow!("bill run total overflows"))?;
-            new_bills.push((item.clone(), charge));
+            new_bills.push((item.id, first_day + Duration::days(item.due_days as i64), charge));
         }
         outcome.bills_created += result.bills;
         outcome.already_billed += result.already_billed;
@@ -480,11 +483,11 @@ async fn bill_compound(
     }
     let now = Utc::now();
     for chunk in new_bills.chunks(2_000) {
-        let rows = chunk.iter().map(|(item, charge)| bill::ActiveModel {
+        let rows = chunk.iter().map(|(fee_item_id, due_date, charge)| bill::ActiveModel {
             company_id: Set(compound.company_id),
             compound_id: Set(compound.id),
             unit_id: Set(charge.unit_id),
-            fee_item_id: Set(item.id),
+            fee_item_id: Set(*fee_item_id),
             period: Set(period.to_string()),
             bill_run_id: Set(run.id),
             payer: Set(charge.payer.as_str().into()),
@@ -493,14 +496,14 @@ async fn bill_compound(
             paid: Set(0),
             late_fee_paid: Set(0),
             late_fee_waived: Set(0),
-            due_date: Set(first_day + Duration::days(item.due_days as i64)),
+            due_date: Set(*due_date),
             created_at: Set(now),
             ..Default::default()
         });
         bill::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }
     // One entry for the run: each unit's receivable, and revenue per fee item.
-    let mut lines: Vec<Line> = new_bills.iter().map(|(item, c)| Line::debit(Account::Receivable, c.amount.fen()).unit(c.unit_id).fee_item(item.id)).collect();
+    let mut lines: Vec<Line> = new_bills.iter().map(|(item, _, c)| Line::debit(Account::Receivable, c.amount.fen()).unit(c.unit_id).fee_item(*item)).collect();
     for item in &outcome.items {
         if item.total.is_positive() {
             lines.push(Line::credit(Account::FeeRevenue, item.total.fen()).fee_item(item.fee_item_id));
