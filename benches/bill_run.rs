@@ -99,9 +99,9 @@ async fn main() {
     let started = Instant::now();
     let raw = exec(
         &db,
-        "INSERT INTO bills (company_id, compound_id, unit_id, fee_item_id, period, bill_run_id, payer, amount, adjusted, paid, late_fee_paid, late_fee_waived, due_date, created_at) \
+        "INSERT INTO bills (company_id, compound_id, unit_id, fee_item_id, period, bill_run_id, payer, amount, adjusted, paid, late_fee_paid, late_fee_waived, late_fee_accrued, due_date, created_at) \
          SELECT u.company_id, u.compound_id, u.id, f.id, '2026-12', 0, CASE WHEN u.developer_held THEN 'developer' ELSE 'owner' END, \
-                ROUND(120 * u.registered_area / 100.0), 0, 0, 0, 0, DATE '2026-12-16', now() \
+                ROUND(120 * u.registered_area / 100.0), 0, 0, 0, 0, 0, DATE '2026-12-16', now() \
          FROM units u JOIN fee_items f ON f.compound_id = u.compound_id",
     )
     .await;

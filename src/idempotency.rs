@@ -17,38 +17,49 @@ use entity::idempotency_key;
 /// Runs `work` in a new transaction once per key. `request` identifies the operation and its
 /// input; reusing a key for a different request is refused. Returns the id of what `work`
 /// created, the first time or on a retry.
+///
+/// The key is claimed first, in the same transaction as the work: a concurrent twin blocks on
+/// the key's unique index until the first commits, then finds the key taken and replays the
+/// first answer instead of doing the work again on the new state.
 pub async fn once<F>(db: &DatabaseConnection, actor: &Actor, key: Option<&str>, request: &serde_json::Value, work: F) -> Result<i64>
 where
     F: AsyncFnOnce(&DatabaseTransaction) -> Result<i64>,
 {
+    let Some(key) = key else {
+        let txn = db.begin().await?;
+        let id = work(&txn).await?;
+        txn.commit().await?;
+        return Ok(id);
+    };
+    if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
+        return Err(Error::invalid("Idempotency-Key", "Idempotency-Key must be 1 to 200 printable characters"));
+    }
     let request_hash = hex::encode(Sha256::digest(request.to_string().as_bytes()));
-    if let Some(key) = key {
-        if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
-            return Err(Error::invalid("Idempotency-Key", "Idempotency-Key must be 1 to 200 printable characters"));
-        }
-        if let Some(earlier) = find(db, actor, key).await? {
-            return replay(earlier, &request_hash);
-        }
+    if let Some(earlier) = find(db, actor, key).await? {
+        return replay(earlier, &request_hash);
     }
     let txn = db.begin().await?;
-    let id = work(&txn).await?;
-    if let Some(key) = key {
-        let record = idempotency_key::ActiveModel {
-            user_id: Set(actor.user_id),
-            key: Set(key.to_string()),
-            request_hash: Set(request_hash.clone()),
-            status: Set(200),
-            response: Set(id.to_string()),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        if record.insert(&txn).await.is_err() {
-            // The same key committed first from a concurrent request: undo ours, answer with theirs.
+    let claim = idempotency_key::ActiveModel {
+        user_id: Set(actor.user_id),
+        key: Set(key.to_string()),
+        request_hash: Set(request_hash.clone()),
+        response: Set(String::new()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    let claimed = match claim.insert(&txn).await {
+        Ok(claimed) => claimed,
+        Err(error) if matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
             drop(txn);
             let earlier = find(db, actor, key).await?.ok_or_else(|| anyhow::anyhow!("idempotency key vanished"))?;
             return replay(earlier, &request_hash);
         }
-    }
+        Err(error) => return Err(error.into()),
+    };
+    let id = work(&txn).await?;
+    let mut answered: idempotency_key::ActiveModel = claimed.into();
+    answered.response = Set(id.to_string());
+    answered.update(&txn).await?;
     txn.commit().await?;
     Ok(id)
 }

@@ -24,6 +24,10 @@ pub struct Model {
     pub paid: i64,
     pub late_fee_paid: i64,
     pub late_fee_waived: i64,
+    /// Fen of late fee accrued up to `late_fee_accrued_through`: brought up to date whenever the
+    /// principal owed changes, so that later days run on the principal then owed.
+    pub late_fee_accrued: i64,
+    pub late_fee_accrued_through: Option<Date>,
     pub due_date: Date,
     pub created_at: DateTimeUtc,
 }

@@ -9,7 +9,6 @@ pub struct Model {
     pub user_id: i64,
     pub key: String,
     pub request_hash: String,
-    pub status: i32,
     pub response: String,
     pub created_at: DateTimeUtc,
 }

@@ -71,6 +71,8 @@ impl MigrationTrait for Migration {
                 .col(big_integer("paid"))
                 .col(big_integer("late_fee_paid"))
                 .col(big_integer("late_fee_waived"))
+                .col(big_integer("late_fee_accrued"))
+                .col(date_null("late_fee_accrued_through"))
                 .col(date("due_date"))
                 .col(timestamp_with_time_zone("created_at"))
                 .to_owned(),
@@ -171,7 +173,6 @@ impl MigrationTrait for Migration {
                 .col(big_integer("user_id"))
                 .col(string("key"))
                 .col(string("request_hash"))
-                .col(integer("status"))
                 .col(text("response"))
                 .col(timestamp_with_time_zone("created_at"))
                 .to_owned(),

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::{AdjustmentKind, BillRunOutcome, BillState, FeeKind, NewFeeItem, RoundingRule, ScopeKind, rules::{Cycle, Split}};
 use crate::{
     AppState,
-    auth::{Actor, api::BearerAuth, tenancy::find_visible},
+    auth::{Actor, api::BearerAuth},
     error::{ApiError, Error},
     http::{Area as Tag, JsonBody},
     idempotency,
@@ -353,6 +353,7 @@ pub fn hide_as(error: Error, what: &'static str) -> Error {
 
 impl BillingApi {
     async fn bill_detail(&self, actor: &Actor, bill_id: i64) -> Reply<BillDetail> {
+        super::may_read_money(actor)?;
         let found = bill::Entity::find_by_id(bill_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("bill"))?;
         // Readable exactly when its unit's money is (a unit out of reach hides its bills too).
         super::readable_unit(&self.0.db, actor, found.unit_id).await.map_err(|e| hide_as(e, "bill"))?;
@@ -477,7 +478,6 @@ impl BillingApi {
         let actor = &auth.0;
         let b = body.0;
         actor.require(crate::auth::Permission::AdjustBills)?;
-        find_visible::<bill::Entity>(&self.0.db, actor, id.0).await?;
         let request = json!(["adjust_bill", id.0, b.kind.as_str(), b.amount.fen(), b.reason]);
         idempotency::once(&self.0.db, actor, key.0.as_deref(), &request, async |txn| {
             super::adjust_bill(txn, actor, id.0, b.kind, b.amount, &b.reason).await.map(|a| a.id)

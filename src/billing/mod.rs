@@ -496,6 +496,8 @@ async fn bill_compound(
             paid: Set(0),
             late_fee_paid: Set(0),
             late_fee_waived: Set(0),
+            late_fee_accrued: Set(0),
+            late_fee_accrued_through: Set(None),
             due_date: Set(*due_date),
             created_at: Set(now),
             ..Default::default()
@@ -532,6 +534,8 @@ pub struct BillState {
     pub fee_item: String,
     /// Principal still owed: amount + adjustments - paid.
     pub outstanding: Money,
+    /// Late fee accrued in all as of today.
+    pub late_fee_accrued: Money,
     /// Late fee owed as of today, after what was paid or waived.
     pub late_fee: Money,
 }
@@ -552,14 +556,28 @@ pub async fn bill_states(db: &impl ConnectionTrait, bills: Vec<bill::Model>, as_
         .map(|bill| {
             let item = items.get(&bill.fee_item_id);
             let outstanding = Money::from_fen(bill.amount + bill.adjusted - bill.paid);
-            let accrued = match item.and_then(late_fee_policy) {
-                Some(policy) => rules::late_fee(outstanding, bill.due_date, as_of, &policy),
+            let accrued = rules::Accrued {
+                amount: Money::from_fen(bill.late_fee_accrued),
+                through: bill.late_fee_accrued_through,
+                billed: Money::from_fen(bill.amount + bill.adjusted),
+            };
+            let late_fee_accrued = match item.and_then(late_fee_policy) {
+                Some(policy) => rules::late_fee(outstanding, bill.due_date, as_of, &policy, accrued),
                 None => Money::ZERO,
             };
-            let late_fee = Money::from_fen((accrued.fen() - bill.late_fee_paid - bill.late_fee_waived).max(0));
-            BillState { fee_item: item.map(|i| i.name.clone()).unwrap_or_default(), outstanding, late_fee, bill }
+            let late_fee = Money::from_fen((late_fee_accrued.fen() - bill.late_fee_paid - bill.late_fee_waived).max(0));
+            BillState { fee_item: item.map(|i| i.name.clone()).unwrap_or_default(), outstanding, late_fee_accrued, late_fee, bill }
         })
         .collect())
+}
+
+/// The bill, ready for its principal owed to change: the late fee accrued so far is written
+/// down as of `today`, so that from now on it runs on the new principal.
+pub fn with_late_fee_brought_up_to_date(state: &BillState, today: NaiveDate) -> bill::ActiveModel {
+    let mut active: bill::ActiveModel = state.bill.clone().into();
+    active.late_fee_accrued = Set(state.late_fee_accrued.fen());
+    active.late_fee_accrued_through = Set(Some(today));
+    active
 }
 
 /// A unit's bills, oldest due first.
@@ -631,7 +649,7 @@ pub async fn adjust_bill(
             if amount.fen() == 0 || (lowering && amount.is_positive()) {
                 return Err(Error::invalid("amount", "waivers and discounts are negative amounts; corrections are non-zero"));
             }
-            let due_after = bill.amount + bill.adjusted + amount.fen();
+            let due_after = bill.amount + bill.adjusted + amount.fen(); // amounts from outside are capped: no overflow
             if due_after < bill.paid {
                 return Err(Error::invalid("amount", format!("the bill would ask for less than the {} already paid; refund instead", Money::from_fen(bill.paid))));
             }
@@ -654,7 +672,7 @@ pub async fn adjust_bill(
                 },
             )
             .await?;
-            let mut active: bill::ActiveModel = bill.clone().into();
+            let mut active = with_late_fee_brought_up_to_date(&state, local_today(&compound));
             active.adjusted = Set(bill.adjusted + amount.fen());
             active.update(txn).await?;
             Some(entry.id)
@@ -678,17 +696,22 @@ pub async fn bill_adjustments(db: &impl ConnectionTrait, bill_id: i64) -> Result
     Ok(bill_adjustment::Entity::find().filter(bill_adjustment::Column::BillId.eq(bill_id)).order_by_asc(bill_adjustment::Column::Id).all(db).await?)
 }
 
+/// Whether the actor may read money at all: staff who read billing, or owners (their own).
+/// Checked before any record is looked up, so that a refusal reveals nothing.
+pub fn may_read_money(actor: &Actor) -> Result<()> {
+    actor.require(if actor.role == crate::auth::Role::Owner { Permission::PayOwnBills } else { Permission::ReadBilling })
+}
+
 /// The unit whose money the actor wants to read: staff who read billing, within their reach,
 /// or an owner, for their own units only.
 pub async fn readable_unit(db: &impl ConnectionTrait, actor: &Actor, unit_id: i64) -> Result<unit::Model> {
+    may_read_money(actor)?;
     if actor.role == crate::auth::Role::Owner {
-        actor.require(Permission::PayOwnBills)?;
         if !crate::registry::owned_unit_ids(db, actor).await?.contains(&unit_id) {
             return Err(Error::NotFound("unit"));
         }
         return unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(Error::NotFound("unit"));
     }
-    actor.require(Permission::ReadBilling)?;
     find_visible::<unit::Entity>(db, actor, unit_id).await
 }
 

@@ -272,19 +272,32 @@ pub struct LateFeePolicy {
     pub cap: Option<Decimal>,
 }
 
-/// The late fee on `principal` overdue since `due_date`, as of `as_of`: principal x rate x the
-/// days past the grace period, rounded half up to the fen, and capped.
-pub fn late_fee(principal: Money, due_date: NaiveDate, as_of: NaiveDate, policy: &LateFeePolicy) -> Money {
-    let days = (as_of - due_date).num_days() - policy.grace_days;
-    if days <= 0 || !principal.is_positive() {
-        return Money::ZERO;
-    }
-    let fee = principal.to_decimal() * policy.daily_rate * Decimal::from(days);
+/// A bill's late fee in all as of `as_of`: what had accrued by `accrued_through`, plus simple
+/// daily interest on the principal owed since then (`principal` x rate x days), counting only
+/// days after the grace period; capped as a share of the principal billed; half up to the fen.
+///
+/// Bringing `accrued` up to date whenever the principal owed changes (a payment, a reversal, an
+/// adjustment) makes every day run on the principal owed that day.
+pub fn late_fee(principal: Money, due_date: NaiveDate, as_of: NaiveDate, policy: &LateFeePolicy, accrued: Accrued) -> Money {
+    let runs_from = due_date + chrono::Duration::days(policy.grace_days);
+    let from = accrued.through.map_or(runs_from, |through| through.max(runs_from));
+    let days = (as_of - from).num_days();
+    let more = if days > 0 && principal.is_positive() { principal.to_decimal() * policy.daily_rate * Decimal::from(days) } else { Decimal::ZERO };
+    let total = accrued.amount.to_decimal() + more;
     let capped = match policy.cap {
-        Some(cap) => fee.min(principal.to_decimal() * cap),
-        None => fee,
+        Some(cap) => total.min(accrued.billed.to_decimal() * cap),
+        None => total,
     };
     Money::from_decimal(capped, Rounding::HalfUp).unwrap_or(Money::ZERO)
+}
+
+/// What a bill had accrued in late fees when last brought up to date, and what it billed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accrued {
+    pub amount: Money,
+    pub through: Option<NaiveDate>,
+    /// The principal billed (amount plus adjustments), which the cap is a share of.
+    pub billed: Money,
 }
 
 #[cfg(test)]
@@ -367,13 +380,32 @@ mod tests {
         let policy = LateFeePolicy { daily_rate: dec("0.0003"), grace_days: 0, cap: None };
         let due = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let as_of = due + chrono::Duration::days(100);
-        assert_eq!(late_fee(Money::from_fen(127584), due, as_of, &policy).to_string(), "38.28");
+        let principal = Money::from_fen(127584);
+        let fresh = Accrued { amount: Money::ZERO, through: None, billed: principal };
+        assert_eq!(late_fee(principal, due, as_of, &policy, fresh).to_string(), "38.28");
         // Grace days run first; the cap bounds the rest.
         let graced = LateFeePolicy { grace_days: 10, ..policy.clone() };
-        assert_eq!(late_fee(Money::from_fen(127584), due, as_of, &graced).to_string(), "34.45");
+        assert_eq!(late_fee(principal, due, as_of, &graced, fresh).to_string(), "34.45");
         let capped = LateFeePolicy { cap: Some(dec("0.01")), ..policy.clone() };
-        assert_eq!(late_fee(Money::from_fen(127584), due, as_of, &capped).to_string(), "12.76");
-        assert_eq!(late_fee(Money::from_fen(127584), due, due, &policy), Money::ZERO);
+        assert_eq!(late_fee(principal, due, as_of, &capped, fresh).to_string(), "12.76");
+        assert_eq!(late_fee(principal, due, due, &policy, fresh), Money::ZERO);
+    }
+
+    #[test]
+    fn late_fee_runs_on_the_principal_owed_each_day() {
+        // 1,000.00 due on day 0; after 50 days 15.00 has accrued and half the principal is paid.
+        // The next 10 days run on 500.00: 1.50 more, not a recomputation over all 60 days.
+        let policy = LateFeePolicy { daily_rate: dec("0.0003"), grace_days: 0, cap: None };
+        let due = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let day = |n| due + chrono::Duration::days(n);
+        let accrued = Accrued { amount: Money::from_fen(1500), through: Some(day(50)), billed: Money::from_fen(100000) };
+        assert_eq!(late_fee(Money::from_fen(50000), due, day(60), &policy, accrued).to_string(), "16.50");
+        // Paid off: what had accrued stays owed, nothing more runs.
+        assert_eq!(late_fee(Money::ZERO, due, day(90), &policy, accrued).to_string(), "15.00");
+        // Brought up to date inside the grace period: the grace still counts from the due date.
+        let graced = LateFeePolicy { grace_days: 10, ..policy };
+        let early = Accrued { amount: Money::ZERO, through: Some(day(5)), billed: Money::from_fen(100000) };
+        assert_eq!(late_fee(Money::from_fen(100000), due, day(20), &graced, early).to_string(), "3.00");
     }
 
     #[test]

@@ -136,6 +136,26 @@ pub async fn prepaid_balance(db: &impl ConnectionTrait, compound_id: i64, unit_i
     Ok(-balance(db, compound_id, Account::Prepaid, Some(unit_id)).await?)
 }
 
+/// Every unit of a compound with a prepaid balance above zero, and that balance.
+pub async fn prepaid_balances(db: &impl ConnectionTrait, compound_id: i64) -> Result<Vec<(i64, i64)>> {
+    let rows = db
+        .query_all_raw(statement(
+            db,
+            "SELECT unit_id, CAST(SUM(credit - debit) AS BIGINT) AS balance FROM journal_lines \
+             WHERE compound_id = $1 AND account = $2 AND unit_id IS NOT NULL GROUP BY unit_id ORDER BY unit_id",
+            vec![compound_id.into(), Account::Prepaid.code().into()],
+        ))
+        .await?;
+    let mut balances = Vec::new();
+    for row in rows {
+        let (unit_id, balance): (i64, i64) = (row.try_get("", "unit_id")?, row.try_get("", "balance")?);
+        if balance > 0 {
+            balances.push((unit_id, balance));
+        }
+    }
+    Ok(balances)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountTotal {
     pub account: Account,
@@ -188,12 +208,17 @@ const ENTRIES_PER_BATCH: u64 = 500;
 /// numbering and the head. Stops at the first break and names it.
 pub async fn verify(db: &impl ConnectionTrait, compound_id: i64) -> Result<Verification> {
     let mut report = Verification { compound_id, entries: 0, lines: 0, debits: 0, credits: 0, first_break: None };
+    // The chain as far as its head says, read first: entries posted while we check come after
+    // it and are left for the next check, instead of looking like a broken end.
+    let head = ledger_head::Entity::find_by_id(compound_id).one(db).await?;
+    let (head_seq, head_hash) = head.map_or((0, String::new()), |h| (h.last_seq, h.last_hash));
     let mut prev_hash = String::new();
     let mut expected_seq = 1;
     loop {
         let entries = journal_entry::Entity::find()
             .filter(journal_entry::Column::CompoundId.eq(compound_id))
             .filter(journal_entry::Column::Seq.gte(expected_seq))
+            .filter(journal_entry::Column::Seq.lte(head_seq))
             .order_by_asc(journal_entry::Column::Seq)
             .limit(ENTRIES_PER_BATCH)
             .all(db)
@@ -208,15 +233,17 @@ pub async fn verify(db: &impl ConnectionTrait, compound_id: i64) -> Result<Verif
             .all(db)
             .await?;
         for l in stored {
+            let seq = entries.iter().find(|e| e.id == l.entry_id).map_or(0, |e| e.seq);
             let Some(account) = Account::from_code(&l.account) else {
-                let entry = entries.iter().find(|e| e.id == l.entry_id);
-                report.first_break = Some(Break {
-                    entry_id: l.entry_id,
-                    seq: entry.map_or(0, |e| e.seq),
-                    problem: format!("line {} names an unknown account {}", l.id, l.account),
-                });
+                report.first_break = Some(Break { entry_id: l.entry_id, seq, problem: format!("line {} names an unknown account {}", l.id, l.account) });
                 return Ok(report);
             };
+            // Balances are summed by the line's compound: a line moved to another compound
+            // would move money between them without touching any hash.
+            if l.compound_id != compound_id {
+                report.first_break = Some(Break { entry_id: l.entry_id, seq, problem: format!("line {} is filed under another compound", l.id) });
+                return Ok(report);
+            }
             lines_by_entry.entry(l.entry_id).or_default().push(Line {
                 account,
                 unit_id: l.unit_id,
@@ -259,8 +286,19 @@ pub async fn verify(db: &impl ConnectionTrait, compound_id: i64) -> Result<Verif
             expected_seq += 1;
         }
     }
-    let head = ledger_head::Entity::find_by_id(compound_id).one(db).await?;
-    let (head_seq, head_hash) = head.map_or((0, String::new()), |h| (h.last_seq, h.last_hash));
+    let foreign = db
+        .query_one_raw(statement(
+            db,
+            "SELECT l.entry_id FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
+             WHERE l.compound_id = $1 AND e.compound_id <> $1 LIMIT 1",
+            vec![compound_id.into()],
+        ))
+        .await?;
+    if let Some(row) = foreign {
+        let entry_id: i64 = row.try_get("", "entry_id")?;
+        report.first_break = Some(Break { entry_id, seq: 0, problem: "a line of another compound's entry is filed under this compound".into() });
+        return Ok(report);
+    }
     if head_seq != expected_seq - 1 || head_hash != prev_hash {
         report.first_break = Some(Break {
             entry_id: 0,

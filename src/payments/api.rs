@@ -245,6 +245,11 @@ impl PaymentsApi {
 
     /// The statement of a unit between two local dates, from the ledger.
     async fn statement(&self, actor: &Actor, unit_id: i64, from: NaiveDate, to: NaiveDate) -> Result<Statement, Error> {
+        for (field, date) in [("from", from), ("to", to)] {
+            if !(2000..=2200).contains(&chrono::Datelike::year(&date)) {
+                return Err(Error::invalid(field, format!("{field} must be a date between 2000 and 2200")));
+            }
+        }
         if to < from {
             return Err(Error::invalid("to", "to is before from"));
         }
@@ -344,6 +349,7 @@ impl PaymentsApi {
     /// One payment with its allocations and receipt.
     #[oai(path = "/payments/:id", method = "get")]
     async fn get_payment(&self, auth: BearerAuth, id: Path<i64>) -> Reply<PaymentView> {
+        billing::may_read_money(&auth.0)?;
         let p = payment::Entity::find_by_id(id.0).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("payment"))?;
         billing::readable_unit(&self.0.db, &auth.0, p.unit_id).await.map_err(|e| hide_as(e, "payment"))?;
         Ok(Json(self.payment_view(p.id).await?))
@@ -441,6 +447,7 @@ impl PaymentsApi {
     /// One payment order (its owner, or staff who read billing).
     #[oai(path = "/payment-orders/:id", method = "get")]
     async fn get_order(&self, auth: BearerAuth, id: Path<i64>) -> Reply<PaymentOrderView> {
+        billing::may_read_money(&auth.0)?;
         let order = payment_order::Entity::find_by_id(id.0).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("payment order"))?;
         billing::readable_unit(&self.0.db, &auth.0, order.unit_id).await.map_err(|e| hide_as(e, "payment order"))?;
         Ok(Json(order.into()))

@@ -3,9 +3,7 @@
 //! callbacks with HMAC-SHA256 over the raw body. WeChat Pay or Alipay are further adapters.
 use chrono::Utc;
 use hmac::{Hmac, Mac};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 use sha2::Sha256;
 
 use super::{Method, receive};
@@ -29,8 +27,10 @@ pub struct Callback {
 
 pub trait PaymentGateway: Send + Sync {
     fn name(&self) -> &'static str;
-    /// Checks the callback is genuine and reads it; an error means it must not be trusted.
-    fn verify(&self, signature: Option<&str>, body: &[u8]) -> std::result::Result<Callback, String>;
+    /// Checks the callback is genuine; an error means it must not be trusted.
+    fn verify(&self, signature: Option<&str>, body: &[u8]) -> std::result::Result<(), String>;
+    /// Reads a genuine callback.
+    fn read(&self, body: &[u8]) -> std::result::Result<Callback, String>;
 }
 
 /// The built-in gateway adapter: `X-Wuye-Signature: <hex HMAC-SHA256 of the body>`.
@@ -51,13 +51,16 @@ impl PaymentGateway for BuiltinGateway {
         "builtin"
     }
 
-    fn verify(&self, signature: Option<&str>, body: &[u8]) -> std::result::Result<Callback, String> {
+    fn verify(&self, signature: Option<&str>, body: &[u8]) -> std::result::Result<(), String> {
         let signature = signature.ok_or("the callback is not signed")?;
         let given = hex::decode(signature.trim()).map_err(|_| "the signature is not hex")?;
         let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).map_err(|e| e.to_string())?;
         mac.update(body);
         // Constant-time comparison, so the signature cannot be guessed byte by byte.
-        mac.verify_slice(&given).map_err(|_| "the signature does not match")?;
+        mac.verify_slice(&given).map_err(|_| "the signature does not match".to_string())
+    }
+
+    fn read(&self, body: &[u8]) -> std::result::Result<Callback, String> {
         serde_json::from_slice(body).map_err(|e| format!("the callback body is not understood: {e}"))
     }
 }
@@ -82,6 +85,17 @@ pub async fn create_order(db: &DatabaseConnection, actor: &Actor, unit_id: i64, 
     let states = billing::bill_states(db, chosen, local_today(&compound)).await?;
     if let Some(paid) = states.iter().find(|s| !s.total_due().is_positive()) {
         return Err(Error::conflict("bill_ids", format!("bill {} is already paid", paid.bill.id)));
+    }
+    let pending = payment_order::Entity::find()
+        .filter(payment_order::Column::UnitId.eq(unit.id))
+        .filter(payment_order::Column::Status.eq("pending"))
+        .all(db)
+        .await?;
+    for order in pending {
+        let theirs: Vec<i64> = serde_json::from_str(&order.bill_ids).unwrap_or_default();
+        if let Some(id) = bill_ids.iter().find(|id| theirs.contains(id)) {
+            return Err(Error::conflict("bill_ids", format!("bill {id} is already in pending payment order {}", order.id)));
+        }
     }
     let amount: i64 = states.iter().map(|s| s.total_due().fen()).sum();
     Ok(payment_order::ActiveModel {
@@ -127,12 +141,16 @@ async fn record(db: &impl sea_orm::ConnectionTrait, gateway: &str, order_id: Opt
 /// Handles a gateway's callback. Every callback is recorded, whatever happens to it. A forged
 /// one is refused; a replay is a no-op; one whose amount differs from the order is refused.
 pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGateway, signature: Option<&str>, body: &[u8]) -> Result<CallbackOutcome> {
-    let callback = match gateway.verify(signature, body) {
+    if let Err(reason) = gateway.verify(signature, body) {
+        record(db, gateway.name(), None, body, false, "refused_signature").await?;
+        tracing::warn!(gateway = gateway.name(), %reason, "payment callback refused");
+        return Err(Error::Unauthenticated("the callback's signature is not valid"));
+    }
+    let callback = match gateway.read(body) {
         Ok(callback) => callback,
         Err(reason) => {
-            record(db, gateway.name(), None, body, false, "refused_signature").await?;
-            tracing::warn!(gateway = gateway.name(), %reason, "payment callback refused");
-            return Err(Error::Unauthenticated("the callback's signature is not valid"));
+            record(db, gateway.name(), None, body, true, "unreadable").await?;
+            return Err(Error::Invalid { field: None, message: reason });
         }
     };
     let Some(order) = payment_order::Entity::find_by_id(callback.order_id).one(db).await? else {
@@ -163,12 +181,18 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
         company_id: Some(order.company_id),
         compounds: Some(vec![order.compound_id]),
     };
-    let payment = receive(&txn, &payer, &unit, Method::Online, callback.amount, Some(&bill_ids), Some(order.id)).await;
-    // Bills paid at the desk since the order was made: the money becomes prepaid instead.
-    let payment = match payment {
-        Err(Error::Conflict { .. }) => receive(&txn, &payer, &unit, Method::Online, callback.amount, Some(&[]), Some(order.id)).await?,
-        other => other?,
-    };
+    // Bills paid at the desk since the order was made are left out; what they would have taken
+    // becomes prepaid, since the owner has paid it.
+    let compound = entity::compound::Entity::find_by_id(order.compound_id).one(&txn).await?.ok_or(Error::NotFound("compound"))?;
+    let ordered = entity::bill::Entity::find().filter(entity::bill::Column::Id.is_in(bill_ids.iter().copied())).all(&txn).await?;
+    let open: Vec<i64> = billing::bill_states(&txn, ordered, local_today(&compound))
+        .await?
+        .into_iter()
+        .filter(|s| s.total_due().is_positive())
+        .map(|s| s.bill.id)
+        .collect();
+    let still_open: Vec<i64> = bill_ids.iter().copied().filter(|id| open.contains(id)).collect();
+    let payment = receive(&txn, &payer, &unit, Method::Online, callback.amount, Some(&still_open), Some(order.id)).await?;
     let mut active: payment_order::ActiveModel = order.clone().into();
     active.status = Set("paid".into());
     active.payment_id = Set(Some(payment.id));

@@ -123,9 +123,8 @@ pub async fn receive(
         None => billing::unit_bills(txn, unit.id).await?,
     };
     let states = billing::bill_states(txn, bills, today).await?;
-    if let Some(ids) = chosen
-        && let Some(settled) = states.iter().find(|s| s.total_due() == Money::ZERO)
-        && ids.contains(&settled.bill.id)
+    if chosen.is_some()
+        && let Some(settled) = states.iter().find(|s| !s.total_due().is_positive())
     {
         return Err(Error::conflict("bill_ids", format!("bill {} is already paid", settled.bill.id)));
     }
@@ -192,10 +191,10 @@ pub async fn receive(
         }
         .insert(txn)
         .await?;
-        let bill = open.iter().find(|s| s.bill.id == a.bill_id).map(|s| s.bill.clone()).ok_or(Error::NotFound("bill"))?;
-        let mut active: bill::ActiveModel = bill.clone().into();
-        active.paid = Set(bill.paid + a.principal);
-        active.late_fee_paid = Set(bill.late_fee_paid + a.late_fee);
+        let state = open.iter().find(|s| s.bill.id == a.bill_id).ok_or(Error::NotFound("bill"))?;
+        let mut active = billing::with_late_fee_brought_up_to_date(state, today);
+        active.paid = Set(state.bill.paid + a.principal);
+        active.late_fee_paid = Set(state.bill.late_fee_paid + a.late_fee);
         active.update(txn).await?;
     }
     if method != Method::Prepaid {
@@ -271,11 +270,15 @@ pub async fn reverse_payment(txn: &DatabaseTransaction, actor: &Actor, payment_i
     if prepaid_part > 0 && ledger::prepaid_balance(txn, payment.compound_id, payment.unit_id).await? < prepaid_part {
         return Err(Error::conflict("id", "the prepaid part of this payment has been used by later bills; it cannot be reversed"));
     }
+    let compound = compound::Entity::find_by_id(payment.compound_id).one(txn).await?.ok_or(Error::NotFound("compound"))?;
+    let today = local_today(&compound);
+    let bills = bill::Entity::find().filter(bill::Column::Id.is_in(allocations.iter().map(|a| a.bill_id))).all(txn).await?;
+    let states = billing::bill_states(txn, bills, today).await?;
     for a in &allocations {
-        let bill = bill::Entity::find_by_id(a.bill_id).one(txn).await?.ok_or(Error::NotFound("bill"))?;
-        let mut active: bill::ActiveModel = bill.clone().into();
-        active.paid = Set(bill.paid - a.principal);
-        active.late_fee_paid = Set(bill.late_fee_paid - a.late_fee);
+        let state = states.iter().find(|s| s.bill.id == a.bill_id).ok_or(Error::NotFound("bill"))?;
+        let mut active = billing::with_late_fee_brought_up_to_date(state, today);
+        active.paid = Set(state.bill.paid - a.principal);
+        active.late_fee_paid = Set(state.bill.late_fee_paid - a.late_fee);
         active.update(txn).await?;
     }
     let original = entity::journal_line::Entity::find()
@@ -372,21 +375,9 @@ pub async fn apply_prepaid_balances(txn: &DatabaseTransaction, actor: &Actor, co
     actor.require(Permission::RunBills)?;
     let compound = find_visible::<compound::Entity>(txn, actor, compound_id).await?;
     ledger::lock_chain(txn, compound.id).await?;
-    let rows = txn
-        .query_all_raw(ledger::statement(
-            txn,
-            "SELECT unit_id, CAST(SUM(credit - debit) AS BIGINT) AS balance FROM journal_lines \
-             WHERE compound_id = $1 AND account = $2 AND unit_id IS NOT NULL GROUP BY unit_id ORDER BY unit_id",
-            vec![compound.id.into(), Account::Prepaid.code().into()],
-        ))
-        .await?;
     let today = local_today(&compound);
     let mut applied = 0;
-    for row in rows {
-        let (unit_id, balance): (i64, i64) = (row.try_get("", "unit_id")?, row.try_get("", "balance")?);
-        if balance <= 0 {
-            continue;
-        }
+    for (unit_id, balance) in ledger::prepaid_balances(txn, compound.id).await? {
         let open = billing::bill_states(txn, billing::unit_bills(txn, unit_id).await?, today).await?;
         let due: i64 = open.iter().map(|s| s.total_due().fen()).sum();
         if due <= 0 {
@@ -492,10 +483,18 @@ mod tests {
             paid: 0,
             late_fee_paid: 0,
             late_fee_waived: 0,
+            late_fee_accrued: 0,
+            late_fee_accrued_through: None,
             due_date: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
             created_at: Utc::now(),
         };
-        BillState { bill, fee_item: "物业费".into(), outstanding: Money::from_fen(outstanding), late_fee: Money::from_fen(late_fee) }
+        BillState {
+            bill,
+            fee_item: "物业费".into(),
+            outstanding: Money::from_fen(outstanding),
+            late_fee_accrued: Money::from_fen(late_fee),
+            late_fee: Money::from_fen(late_fee),
+        }
     }
 
     #[test]

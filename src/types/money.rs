@@ -66,11 +66,21 @@ impl fmt::Display for Money {
     }
 }
 
+impl Money {
+    /// The largest amount accepted from outside: 1,000,000,000.00 元. Far above any bill or
+    /// payment, and low enough that no sum of them can overflow.
+    pub const MAX_INPUT: Money = Money(100_000_000_000);
+}
+
 impl FromStr for Money {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        parse_hundredths(text).map(Money).map_err(|rule| format!("amount {rule}"))
+        let fen = parse_hundredths(text).map_err(|rule| format!("amount {rule}"))?;
+        if fen.abs() > Money::MAX_INPUT.0 {
+            return Err(format!("amount must be at most {} in size", Money::MAX_INPUT));
+        }
+        Ok(Money(fen))
     }
 }
 
@@ -125,5 +135,8 @@ mod tests {
             assert_eq!(text.parse::<Money>().unwrap().to_string(), text);
         }
         assert!("1.001".parse::<Money>().unwrap_err().contains("at most 2 decimal places"));
+        assert!("1000000000.00".parse::<Money>().is_ok());
+        assert!("1000000000.01".parse::<Money>().is_err());
+        assert!("-1000000000.01".parse::<Money>().is_err());
     }
 }
