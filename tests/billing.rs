@@ -441,3 +441,38 @@ async fn ledger_verify_names_the_entry_an_edit_behind_our_back_broke() {
     assert!(!broken.status.success());
     assert!(String::from_utf8_lossy(&broken.stdout).contains(&format!("BROKEN at entry {entry}")), "{}", String::from_utf8_lossy(&broken.stdout));
 }
+
+#[tokio::test]
+async fn after_a_sale_the_buyer_sees_only_their_own_periods_and_the_seller_nothing() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("Alpha").await;
+    property_fee(&app, &tenant).await;
+    let manager = tenant.token(Role::Manager);
+    for period in ["2099-10", "2099-11"] {
+        ok(&app, reqwest::Method::POST, &format!("/compounds/{}/bill-runs", tenant.compound_id), manager, Some(json!({ "period": period }))).await;
+    }
+    let seller = tenant.token(Role::Owner).to_string();
+    let october = bills(&app, &seller, tenant.unit_id).await[0]["id"].as_i64().unwrap();
+
+    // 赵丽 buys the flat on 2099-11-10 and gets a login.
+    let boss = tenant.token(Role::CompanyAdmin);
+    let buyer = ok(&app, reqwest::Method::POST, &format!("/compounds/{}/owners", tenant.compound_id), boss, Some(json!({ "name": "赵丽", "phone": "13900009999" }))).await;
+    let sale = json!({ "date": "2099-11-10", "buyers": [{ "owner_id": buyer["id"] }] });
+    ok(&app, reqwest::Method::POST, &format!("/units/{}/sales", tenant.unit_id), boss, Some(sale)).await;
+    let login = json!({ "role": "owner", "name": "赵丽", "email": "zhaoli@alpha.test", "password": PASSWORD, "owner_ids": [buyer["id"]] });
+    ok(&app, reqwest::Method::POST, "/users", boss, Some(login)).await;
+    let buyer_token = app.token("zhaoli@alpha.test").await;
+
+    // The October bill is the seller's arrears: the buyer sees November only, and cannot pay October.
+    let seen: Vec<String> = bills(&app, &buyer_token, tenant.unit_id).await.iter().map(|b| b["period"].as_str().unwrap().to_string()).collect();
+    assert_eq!(seen, vec!["2099-11"]);
+    let (status, _) = app.get(&format!("/bills/{october}"), &buyer_token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = app.post("/payment-orders", &buyer_token, json!({ "unit_id": tenant.unit_id, "bill_ids": [october] })).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("bill_ids")), "{body}");
+
+    // The seller no longer reaches the flat's money; staff still see all of it.
+    let (status, _) = app.get(&format!("/units/{}/bills", tenant.unit_id), &seller).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(bills(&app, tenant.token(Role::Cashier), tenant.unit_id).await.len(), 2);
+}

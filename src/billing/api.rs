@@ -356,7 +356,10 @@ impl BillingApi {
         super::may_read_money(actor)?;
         let found = bill::Entity::find_by_id(bill_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("bill"))?;
         // Readable exactly when its unit's money is (a unit out of reach hides its bills too).
-        super::readable_unit(&self.0.db, actor, found.unit_id).await.map_err(|e| hide_as(e, "bill"))?;
+        let readable = super::readable_unit(&self.0.db, actor, found.unit_id).await.map_err(|e| hide_as(e, "bill"))?;
+        if !readable.shows_bill(&found) {
+            return Err(Error::NotFound("bill").into());
+        }
         let compound = compound::Entity::find_by_id(found.compound_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("compound"))?;
         let today = local_today(&compound);
         let state = super::bill_states(&self.0.db, vec![found.clone()], today).await?.remove(0);
@@ -453,10 +456,11 @@ impl BillingApi {
     /// A unit's bills, oldest due first, with late fees as of today (staff, or the unit's owner).
     #[oai(path = "/units/:id/bills", method = "get")]
     async fn unit_bills(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<BillView>> {
-        let unit = super::readable_unit(&self.0.db, &auth.0, id.0).await?;
-        let compound = compound::Entity::find_by_id(unit.compound_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("compound"))?;
+        let readable = super::readable_unit(&self.0.db, &auth.0, id.0).await?;
+        let compound = compound::Entity::find_by_id(readable.unit.compound_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("compound"))?;
         let today = local_today(&compound);
-        let states = super::bill_states(&self.0.db, super::unit_bills(&self.0.db, unit.id).await?, today).await?;
+        let bills = super::unit_bills(&self.0.db, readable.unit.id).await?.into_iter().filter(|b| readable.shows_bill(b)).collect();
+        let states = super::bill_states(&self.0.db, bills, today).await?;
         Ok(Json(states.into_iter().map(|s| BillView::new(s, today)).collect()))
     }
 

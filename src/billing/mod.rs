@@ -702,17 +702,35 @@ pub fn may_read_money(actor: &Actor) -> Result<()> {
     actor.require(if actor.role == crate::auth::Role::Owner { Permission::PayOwnBills } else { Permission::ReadBilling })
 }
 
+/// A unit whose money the actor may read. For an owner, only what dates from their ownership:
+/// bills of earlier periods and earlier payments are the previous owner's (arrears stay with the
+/// seller), and no business of the buyer.
+pub struct ReadableUnit {
+    pub unit: unit::Model,
+    /// For an owner, the day their ownership began; None for staff, who see everything.
+    pub owner_since: Option<NaiveDate>,
+}
+
+impl ReadableUnit {
+    pub fn shows_bill(&self, bill: &bill::Model) -> bool {
+        self.owner_since.is_none_or(|since| bill.period >= Period::containing(since).to_string())
+    }
+
+    pub fn shows_payment(&self, payment: &entity::payment::Model) -> bool {
+        self.owner_since.is_none_or(|since| payment.received_at.date_naive() >= since)
+    }
+}
+
 /// The unit whose money the actor wants to read: staff who read billing, within their reach,
 /// or an owner, for their own units only.
-pub async fn readable_unit(db: &impl ConnectionTrait, actor: &Actor, unit_id: i64) -> Result<unit::Model> {
+pub async fn readable_unit(db: &impl ConnectionTrait, actor: &Actor, unit_id: i64) -> Result<ReadableUnit> {
     may_read_money(actor)?;
     if actor.role == crate::auth::Role::Owner {
-        if !crate::registry::owned_unit_ids(db, actor).await?.contains(&unit_id) {
-            return Err(Error::NotFound("unit"));
-        }
-        return unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(Error::NotFound("unit"));
+        let since = crate::registry::ownership_start(db, actor, unit_id).await?.ok_or(Error::NotFound("unit"))?;
+        let unit = unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(Error::NotFound("unit"))?;
+        return Ok(ReadableUnit { unit, owner_since: Some(since) });
     }
-    find_visible::<unit::Entity>(db, actor, unit_id).await
+    Ok(ReadableUnit { unit: find_visible::<unit::Entity>(db, actor, unit_id).await?, owner_since: None })
 }
 
 pub async fn list_bill_runs(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64) -> Result<Vec<bill_run::Model>> {

@@ -254,7 +254,10 @@ impl PaymentsApi {
             return Err(Error::invalid("to", "to is before from"));
         }
         let db = &self.0.db;
-        let unit = billing::readable_unit(db, actor, unit_id).await?;
+        let readable = billing::readable_unit(db, actor, unit_id).await?;
+        // An owner's statement starts no earlier than their ownership.
+        let from = readable.owner_since.map_or(from, |since| from.max(since));
+        let unit = readable.unit;
         let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
         let zone: chrono_tz::Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
         let start_of = |date: NaiveDate| {
@@ -332,15 +335,15 @@ impl PaymentsApi {
     /// A unit's payments, newest first (staff, or the unit's owner).
     #[oai(path = "/units/:id/payments", method = "get")]
     async fn unit_payments(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<PaymentView>> {
-        let unit = billing::readable_unit(&self.0.db, &auth.0, id.0).await?;
+        let readable = billing::readable_unit(&self.0.db, &auth.0, id.0).await?;
         let payments = payment::Entity::find()
-            .filter(payment::Column::UnitId.eq(unit.id))
+            .filter(payment::Column::UnitId.eq(readable.unit.id))
             .order_by_desc(payment::Column::Id)
             .all(&self.0.db)
             .await
             .map_err(Error::from)?;
         let mut views = Vec::new();
-        for p in payments {
+        for p in payments.into_iter().filter(|p| readable.shows_payment(p)) {
             views.push(self.payment_view(p.id).await?);
         }
         Ok(Json(views))
@@ -351,7 +354,10 @@ impl PaymentsApi {
     async fn get_payment(&self, auth: BearerAuth, id: Path<i64>) -> Reply<PaymentView> {
         billing::may_read_money(&auth.0)?;
         let p = payment::Entity::find_by_id(id.0).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("payment"))?;
-        billing::readable_unit(&self.0.db, &auth.0, p.unit_id).await.map_err(|e| hide_as(e, "payment"))?;
+        let readable = billing::readable_unit(&self.0.db, &auth.0, p.unit_id).await.map_err(|e| hide_as(e, "payment"))?;
+        if !readable.shows_payment(&p) {
+            return Err(Error::NotFound("payment").into());
+        }
         Ok(Json(self.payment_view(p.id).await?))
     }
 
@@ -407,9 +413,11 @@ impl PaymentsApi {
     #[oai(path = "/units/:id/balance", method = "get")]
     async fn balance(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Balance> {
         let db = &self.0.db;
-        let unit = billing::readable_unit(db, &auth.0, id.0).await?;
+        let readable = billing::readable_unit(db, &auth.0, id.0).await?;
+        let unit = &readable.unit;
         let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await.map_err(Error::from)?.ok_or(Error::NotFound("compound"))?;
-        let states = billing::bill_states(db, billing::unit_bills(db, unit.id).await?, crate::registry::local_today(&compound)).await?;
+        let bills = billing::unit_bills(db, unit.id).await?.into_iter().filter(|b| readable.shows_bill(b)).collect();
+        let states = billing::bill_states(db, bills, crate::registry::local_today(&compound)).await?;
         let owed = states.iter().map(|s| s.total_due().fen()).sum();
         let prepaid = ledger::prepaid_balance(db, unit.compound_id, unit.id).await?;
         Ok(Json(Balance { unit_id: unit.id, owed: Money::from_fen(owed), prepaid: Money::from_fen(prepaid) }))

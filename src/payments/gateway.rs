@@ -12,7 +12,7 @@ use crate::{
     billing,
     error::{Error, Result},
     ledger,
-    registry::{self, local_today},
+    registry::local_today,
     types::Money,
 };
 use entity::{compound, gateway_callback, payment_order, unit};
@@ -68,18 +68,19 @@ impl PaymentGateway for BuiltinGateway {
 /// An owner's order to pay chosen bills of one of their units online, for what they owe today.
 pub async fn create_order(db: &DatabaseConnection, actor: &Actor, unit_id: i64, bill_ids: &[i64]) -> Result<payment_order::Model> {
     actor.require(Permission::PayOwnBills)?;
-    if !registry::owned_unit_ids(db, actor).await?.contains(&unit_id) {
-        return Err(Error::NotFound("unit"));
-    }
+    let readable = billing::readable_unit(db, actor, unit_id).await?;
     if bill_ids.is_empty() {
         return Err(Error::invalid("bill_ids", "choose at least one bill"));
     }
-    let unit = unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(Error::NotFound("unit"))?;
+    let unit = readable.unit.clone();
     let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
     let bills = billing::unit_bills(db, unit.id).await?;
     let mut chosen = Vec::new();
     for id in bill_ids {
-        let bill = bills.iter().find(|b| b.id == *id).ok_or_else(|| Error::invalid("bill_ids", format!("bill {id} is not a bill of this unit")))?;
+        let bill = bills
+            .iter()
+            .find(|b| b.id == *id && readable.shows_bill(b))
+            .ok_or_else(|| Error::invalid("bill_ids", format!("bill {id} is not one of your bills of this unit")))?;
         chosen.push(bill.clone());
     }
     let states = billing::bill_states(db, chosen, local_today(&compound)).await?;

@@ -695,6 +695,19 @@ pub async fn owned_unit_ids(db: &impl ConnectionTrait, actor: &Actor) -> Result<
     Ok(ids)
 }
 
+/// For an owner's login, the day their current ownership of the unit began (None if they do
+/// not own it now).
+pub async fn ownership_start(db: &impl ConnectionTrait, actor: &Actor, unit_id: i64) -> Result<Option<NaiveDate>> {
+    let owners = owner::Entity::find().filter(owner::Column::UserId.eq(actor.user_id)).all(db).await?;
+    let open = ownership::Entity::find()
+        .filter(ownership::Column::UnitId.eq(unit_id))
+        .filter(ownership::Column::OwnerId.is_in(owners.iter().map(|o| o.id)))
+        .filter(ownership::Column::EndedOn.is_null())
+        .all(db)
+        .await?;
+    Ok(open.into_iter().map(|o| o.started_on).min())
+}
+
 /// An owner's own units, with their buildings, stairwells and owners.
 pub async fn my_units(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<UnitRecord>> {
     actor.require(Permission::ViewOwnUnits)?;
