@@ -230,34 +230,8 @@ pub struct CreateCompany {
 }
 
 #[derive(Object, Deserialize)]
-pub struct CreateCompound {
-    /// Only platform administrators name it; staff create compounds in their own company.
-    pub company_id: Option<i64>,
-    pub name: String,
-    pub address: String,
-    /// IANA zone for business dates; Asia/Shanghai when left out.
-    pub time_zone: Option<String>,
-}
-
-#[derive(Object, Deserialize)]
 pub struct CreateNamed {
     pub name: String,
-}
-
-#[derive(Object, Deserialize)]
-pub struct CreateUnit {
-    pub floor: i32,
-    pub number: String,
-    pub unit_use: UnitUse,
-    pub registered_area: Option<Area>,
-    pub surveyed_area: Option<Area>,
-    pub contract_area: Option<Area>,
-    #[oai(default)]
-    #[serde(default)]
-    pub developer_held: bool,
-    #[oai(default)]
-    #[serde(default)]
-    pub vacant: bool,
 }
 
 #[derive(Object, Deserialize)]
@@ -268,15 +242,6 @@ pub struct UpdateUnit {
     pub surveyed_area: Option<Area>,
     pub contract_area: Option<Area>,
     pub vacant: Option<bool>,
-}
-
-#[derive(Object, Deserialize)]
-pub struct CreateOwner {
-    pub name: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    /// Only its masked form is stored.
-    pub id_number: Option<String>,
 }
 
 #[derive(Object, Deserialize)]
@@ -325,10 +290,8 @@ impl RegistryApi {
 
     /// Create a compound.
     #[oai(path = "/compounds", method = "post")]
-    async fn create_compound(&self, auth: BearerAuth, body: JsonBody<CreateCompound>) -> Reply<CompoundView> {
-        let b = body.0;
-        let new = NewCompound { company_id: b.company_id, name: b.name, address: b.address, time_zone: b.time_zone };
-        Ok(Json(super::create_compound(&self.0.db, &auth.0, new).await?.into()))
+    async fn create_compound(&self, auth: BearerAuth, body: JsonBody<NewCompound>) -> Reply<CompoundView> {
+        Ok(Json(super::create_compound(&self.0.db, &auth.0, body.0).await?.into()))
     }
 
     /// The compounds the caller may see.
@@ -369,19 +332,8 @@ impl RegistryApi {
 
     /// Add a unit to a stairwell.
     #[oai(path = "/stairwells/:id/units", method = "post")]
-    async fn create_unit(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<CreateUnit>) -> Reply<UnitView> {
-        let b = body.0;
-        let facts = UnitFacts {
-            floor: b.floor,
-            number: b.number,
-            unit_use: b.unit_use,
-            registered_area: b.registered_area,
-            surveyed_area: b.surveyed_area,
-            contract_area: b.contract_area,
-            developer_held: b.developer_held,
-            vacant: b.vacant,
-        };
-        let unit = super::create_unit(&self.0.db, &auth.0, id.0, facts).await?;
+    async fn create_unit(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<UnitFacts>) -> Reply<UnitView> {
+        let unit = super::create_unit(&self.0.db, &auth.0, id.0, body.0).await?;
         Ok(Json(UnitView::for_actor(super::get_unit(&self.0.db, &auth.0, unit.id).await?, &auth.0)))
     }
 
@@ -464,10 +416,8 @@ impl RegistryApi {
 
     /// Add an owner (a person) to a compound.
     #[oai(path = "/compounds/:id/owners", method = "post")]
-    async fn create_owner(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<CreateOwner>) -> Reply<OwnerView> {
-        let b = body.0;
-        let new = NewOwner { name: b.name, phone: b.phone, email: b.email, id_number: b.id_number };
-        Ok(Json(OwnerView::for_actor(super::create_owner(&self.0.db, &auth.0, id.0, new).await?, &auth.0)))
+    async fn create_owner(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<NewOwner>) -> Reply<OwnerView> {
+        Ok(Json(OwnerView::for_actor(super::create_owner(&self.0.db, &auth.0, id.0, body.0).await?, &auth.0)))
     }
 
     /// Owners, paged; `q` matches name or phone.

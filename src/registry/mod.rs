@@ -40,11 +40,14 @@ pub async fn list_companies(db: &impl ConnectionTrait, actor: &Actor) -> Result<
     Ok(visible::<company::Entity>(actor).order_by_asc(company::Column::Id).all(db).await?)
 }
 
+/// A new compound, as the request gives it.
+#[derive(poem_openapi::Object, serde::Deserialize)]
 pub struct NewCompound {
-    /// Platform administrators name the company; everyone else creates in their own.
+    /// Only platform administrators name it; staff create compounds in their own company.
     pub company_id: Option<i64>,
     pub name: String,
     pub address: String,
+    /// IANA zone for business dates; Asia/Shanghai when left out.
     pub time_zone: Option<String>,
 }
 
@@ -182,8 +185,8 @@ pub async fn list_stairwells(db: &impl ConnectionTrait, actor: &Actor, building_
         .await?)
 }
 
-/// The facts of a unit, already parsed at the edge.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The facts of a unit, as a request or an imported row gives them.
+#[derive(Clone, Debug, PartialEq, Eq, poem_openapi::Object, serde::Deserialize)]
 pub struct UnitFacts {
     pub floor: i32,
     pub number: String,
@@ -191,7 +194,12 @@ pub struct UnitFacts {
     pub registered_area: Option<Area>,
     pub surveyed_area: Option<Area>,
     pub contract_area: Option<Area>,
+    /// Unsold or undelivered: the developer holds it and pays for it.
+    #[oai(default)]
+    #[serde(default)]
     pub developer_held: bool,
+    #[oai(default)]
+    #[serde(default)]
     pub vacant: bool,
 }
 
@@ -452,10 +460,12 @@ async fn with_owners(db: &impl ConnectionTrait, ownerships: Vec<ownership::Model
 }
 
 /// Contact details of a person as typed; parsed by [`OwnerContact::parse`].
+#[derive(poem_openapi::Object, serde::Deserialize)]
 pub struct NewOwner {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// Only its masked form is stored.
     pub id_number: Option<String>,
 }
 
