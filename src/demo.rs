@@ -167,23 +167,22 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static str, 
 /// Three months of property fees (物业费), due on the 15th with 0.03% a day late fee, and the
 /// payments of the owners who paid: most paid everything, some one month, some nothing yet.
 async fn bill_and_collect(db: &DatabaseConnection, system: &Actor, compound_id: i64, rate: &str) -> crate::error::Result<()> {
+    let parse_rate = |text: &str| text.parse().map_err(|e: String| crate::error::Error::invalid("rate", e));
     let fee = billing::NewFeeItem {
         name: "物业费".into(),
         kind: billing::FeeKind::RateArea,
-        rate: Some(rate.parse().map_err(|e: String| crate::error::Error::invalid("rate", e))?),
+        rate: Some(parse_rate(rate)?),
         amount: None,
         split: None,
         floor_coefficients: Default::default(),
-        scope_kind: billing::ScopeKind::Compound,
+        scope: billing::ScopeKind::Compound,
         scope_ids: vec![],
         unit_uses: vec![],
         cycle: billing::rules::Cycle::Monthly,
         due_days: 14,
         rounding: billing::RoundingRule::HalfUp,
-        late_fee_daily_rate: Some("0.0003".parse().map_err(|e: String| crate::error::Error::invalid("rate", e))?),
-        late_fee_grace_days: 0,
-        late_fee_cap: None,
-        vacancy_ratio: Some("0.70".parse().map_err(|e: String| crate::error::Error::invalid("rate", e))?),
+        late_fee: Some(billing::LateFeeTerms { daily_rate: parse_rate("0.0003")?, grace_days: 0, cap: None }),
+        vacancy_ratio: Some(parse_rate("0.70")?),
         effective_from: "2026-01".parse().map_err(|e: String| crate::error::Error::invalid("period", e))?,
         effective_to: None,
     };

@@ -1,6 +1,4 @@
 //! Billing endpoints (tag `billing`): fee items, meter readings, bill runs, bills, adjustments.
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::{
     Object, OpenApi,
@@ -11,14 +9,14 @@ use sea_orm::EntityTrait;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{AdjustmentKind, BillRunOutcome, BillState, FeeKind, NewFeeItem, RoundingRule, ScopeKind, rules::{Cycle, Split}};
+use super::{AdjustmentKind, BillRunOutcome, BillState, NewFeeItem};
 use crate::{
     AppState,
     auth::{Actor, api::BearerAuth},
     error::{ApiError, Error},
     http::{Area as Tag, JsonBody},
     idempotency,
-    registry::{local_today, rules::UnitUse},
+    registry::local_today,
     types::{Money, Period, Rate},
 };
 use entity::{bill, bill_adjustment, bill_run, compound, fee_item};
@@ -26,67 +24,6 @@ use entity::{bill, bill_adjustment, bill_run, compound, fee_item};
 pub struct BillingApi(pub AppState);
 
 type Reply<T> = Result<Json<T>, ApiError>;
-
-#[derive(Object, Deserialize)]
-pub struct LateFeeTerms {
-    /// Share of the overdue principal charged per day, e.g. "0.0003" (0.03%).
-    pub daily_rate: Rate,
-    #[oai(default)]
-    #[serde(default)]
-    pub grace_days: i32,
-    /// The late fee is at most this share of the principal, e.g. "0.3".
-    pub cap: Option<Rate>,
-}
-
-#[derive(Object, Deserialize)]
-pub struct CreateFeeItem {
-    pub name: String,
-    pub kind: FeeKind,
-    /// rate_area and floor_coefficient: 元 per m² per month; metered: 元 per unit read.
-    pub rate: Option<Rate>,
-    /// fixed: per unit per cycle; shared: the total per cycle.
-    pub amount: Option<Money>,
-    /// shared: how the total is split.
-    pub split: Option<Split>,
-    /// Floor -> coefficient, e.g. {"3": "0.7", "4": "0.8"}; floors not listed pay nothing.
-    #[oai(default)]
-    #[serde(default)]
-    pub floor_coefficients: BTreeMap<String, Rate>,
-    #[oai(default = "compound_scope")]
-    #[serde(default = "compound_scope")]
-    pub scope: ScopeKind,
-    /// The buildings, stairwells or units of the scope.
-    #[oai(default)]
-    #[serde(default)]
-    pub scope_ids: Vec<i64>,
-    /// Uses billed; residential and commercial when left out.
-    #[oai(default)]
-    #[serde(default)]
-    pub unit_uses: Vec<UnitUse>,
-    pub cycle: Cycle,
-    /// Days after the period starts that the bill is due.
-    #[oai(default = "thirty")]
-    #[serde(default = "thirty")]
-    pub due_days: i32,
-    #[oai(default = "half_up")]
-    #[serde(default = "half_up")]
-    pub rounding: RoundingRule,
-    pub late_fee: Option<LateFeeTerms>,
-    /// The share a vacant unit pays (a local rule), e.g. "0.70".
-    pub vacancy_ratio: Option<Rate>,
-    pub effective_from: Period,
-    pub effective_to: Option<Period>,
-}
-
-fn compound_scope() -> ScopeKind {
-    ScopeKind::Compound
-}
-fn thirty() -> i32 {
-    30
-}
-fn half_up() -> RoundingRule {
-    RoundingRule::HalfUp
-}
 
 #[derive(Object)]
 pub struct FeeItemView {
@@ -372,30 +309,8 @@ impl BillingApi {
 impl BillingApi {
     /// Create a fee item for a compound.
     #[oai(path = "/compounds/:id/fee-items", method = "post")]
-    async fn create_fee_item(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<CreateFeeItem>) -> Reply<FeeItemView> {
-        let b = body.0;
-        let late = b.late_fee;
-        let new = NewFeeItem {
-            name: b.name,
-            kind: b.kind,
-            rate: b.rate,
-            amount: b.amount,
-            split: b.split,
-            floor_coefficients: b.floor_coefficients,
-            scope_kind: b.scope,
-            scope_ids: b.scope_ids,
-            unit_uses: b.unit_uses,
-            cycle: b.cycle,
-            due_days: b.due_days,
-            rounding: b.rounding,
-            late_fee_daily_rate: late.as_ref().map(|l| l.daily_rate),
-            late_fee_grace_days: late.as_ref().map_or(0, |l| l.grace_days),
-            late_fee_cap: late.as_ref().and_then(|l| l.cap),
-            vacancy_ratio: b.vacancy_ratio,
-            effective_from: b.effective_from,
-            effective_to: b.effective_to,
-        };
-        Ok(Json(super::create_fee_item(&self.0.db, &auth.0, id.0, new).await?.into()))
+    async fn create_fee_item(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<NewFeeItem>) -> Reply<FeeItemView> {
+        Ok(Json(super::create_fee_item(&self.0.db, &auth.0, id.0, body.0).await?.into()))
     }
 
     /// The fee items of a compound.

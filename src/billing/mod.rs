@@ -69,6 +69,10 @@ impl ScopeKind {
         }
     }
 
+    fn compound() -> ScopeKind {
+        ScopeKind::Compound
+    }
+
     fn parse(text: &str) -> Option<ScopeKind> {
         [ScopeKind::Compound, ScopeKind::Buildings, ScopeKind::Stairwells, ScopeKind::Units].into_iter().find(|k| k.as_str() == text)
     }
@@ -92,6 +96,10 @@ impl RoundingRule {
         }
     }
 
+    fn half_up() -> RoundingRule {
+        RoundingRule::HalfUp
+    }
+
     fn rounding(text: &str) -> Rounding {
         match text {
             "down" => Rounding::Down,
@@ -101,26 +109,61 @@ impl RoundingRule {
     }
 }
 
-/// A new fee item, as parsed at the edge.
+/// A fee item's late-fee terms, as the request gives them.
+#[derive(poem_openapi::Object, serde::Deserialize)]
+pub struct LateFeeTerms {
+    /// Share of the overdue principal charged per day, e.g. "0.0003" (0.03%).
+    pub daily_rate: Rate,
+    #[oai(default)]
+    #[serde(default)]
+    pub grace_days: i32,
+    /// The late fee is at most this share of the principal, e.g. "0.3".
+    pub cap: Option<Rate>,
+}
+
+/// A new fee item, as the request gives it.
+#[derive(poem_openapi::Object, serde::Deserialize)]
 pub struct NewFeeItem {
     pub name: String,
     pub kind: FeeKind,
+    /// rate_area and floor_coefficient: 元 per m² per month; metered: 元 per unit read.
     pub rate: Option<Rate>,
+    /// fixed: per unit per cycle; shared: the total per cycle.
     pub amount: Option<Money>,
+    /// shared: how the total is split.
     pub split: Option<Split>,
+    /// Floor -> coefficient, e.g. {"3": "0.7", "4": "0.8"}; floors not listed pay nothing.
+    #[oai(default)]
+    #[serde(default)]
     pub floor_coefficients: BTreeMap<String, Rate>,
-    pub scope_kind: ScopeKind,
+    #[oai(default = "ScopeKind::compound")]
+    #[serde(default = "ScopeKind::compound")]
+    pub scope: ScopeKind,
+    /// The buildings, stairwells or units of the scope.
+    #[oai(default)]
+    #[serde(default)]
     pub scope_ids: Vec<i64>,
+    /// Uses billed; residential and commercial when left out.
+    #[oai(default)]
+    #[serde(default)]
     pub unit_uses: Vec<UnitUse>,
     pub cycle: Cycle,
+    /// Days after the period starts that the bill is due (30 when left out).
+    #[oai(default = "default_due_days")]
+    #[serde(default = "default_due_days")]
     pub due_days: i32,
+    #[oai(default = "RoundingRule::half_up")]
+    #[serde(default = "RoundingRule::half_up")]
     pub rounding: RoundingRule,
-    pub late_fee_daily_rate: Option<Rate>,
-    pub late_fee_grace_days: i32,
-    pub late_fee_cap: Option<Rate>,
+    pub late_fee: Option<LateFeeTerms>,
+    /// The share a vacant unit pays (a local rule), e.g. "0.70".
     pub vacancy_ratio: Option<Rate>,
     pub effective_from: Period,
     pub effective_to: Option<Period>,
+}
+
+fn default_due_days() -> i32 {
+    30
 }
 
 pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, new: NewFeeItem) -> Result<fee_item::Model> {
@@ -146,11 +189,11 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
     for floor in new.floor_coefficients.keys() {
         floor.parse::<i32>().map_err(|_| Error::invalid("floor_coefficients", format!("{floor:?} is not a floor number")))?;
     }
-    if new.scope_kind != ScopeKind::Compound && new.scope_ids.is_empty() {
+    if new.scope != ScopeKind::Compound && new.scope_ids.is_empty() {
         return Err(Error::invalid("scope_ids", "name the buildings, stairwells or units the item applies to"));
     }
     let ids = new.scope_ids.iter().copied();
-    let found = match new.scope_kind {
+    let found = match new.scope {
         ScopeKind::Compound => 0,
         ScopeKind::Buildings => {
             building::Entity::find().filter(building::Column::CompoundId.eq(compound.id)).filter(building::Column::Id.is_in(ids)).count(db).await?
@@ -161,16 +204,18 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
         ScopeKind::Units => unit::Entity::find().filter(unit::Column::CompoundId.eq(compound.id)).filter(unit::Column::Id.is_in(ids)).count(db).await?,
     };
     let distinct: HashSet<i64> = new.scope_ids.iter().copied().collect();
-    if new.scope_kind != ScopeKind::Compound && found != distinct.len() as u64 {
+    if new.scope != ScopeKind::Compound && found != distinct.len() as u64 {
         return Err(Error::invalid("scope_ids", "every scope id must be a building, stairwell or unit (as the scope says) of this compound"));
     }
     if !(0..=366).contains(&new.due_days) {
         return Err(Error::invalid("due_days", "due_days must be from 0 to 366"));
     }
-    if !(0..=3650).contains(&new.late_fee_grace_days) {
+    let (late_fee_daily_rate, late_fee_grace_days, late_fee_cap) =
+        new.late_fee.as_ref().map_or((None, 0, None), |l| (Some(l.daily_rate), l.grace_days, l.cap));
+    if !(0..=3650).contains(&late_fee_grace_days) {
         return Err(Error::invalid("late_fee.grace_days", "late_fee.grace_days must be from 0 to 3650"));
     }
-    for (field, rate) in [("late_fee.daily_rate", new.late_fee_daily_rate), ("late_fee.cap", new.late_fee_cap), ("vacancy_ratio", new.vacancy_ratio)] {
+    for (field, rate) in [("late_fee.daily_rate", late_fee_daily_rate), ("late_fee.cap", late_fee_cap), ("vacancy_ratio", new.vacancy_ratio)] {
         if rate.is_some_and(|r| r.value() > Decimal::ONE) {
             return Err(Error::invalid(field, format!("{field} is a share and must be at most 1")));
         }
@@ -189,15 +234,15 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
         amount: Set(new.amount.map(Money::fen)),
         split: Set(new.split.map(|s| s.as_str().into())),
         floor_coefficients: Set((!coefficients.is_empty()).then(|| serde_json::to_string(&coefficients).unwrap_or_default())),
-        scope_kind: Set(new.scope_kind.as_str().into()),
+        scope_kind: Set(new.scope.as_str().into()),
         scope_ids: Set(serde_json::to_string(&new.scope_ids).unwrap_or_default()),
         unit_uses: Set(serde_json::to_string(&uses.iter().map(|u| u.as_str()).collect::<Vec<_>>()).unwrap_or_default()),
         cycle: Set(new.cycle.as_str().into()),
         due_days: Set(new.due_days),
         rounding: Set(new.rounding.as_str().into()),
-        late_fee_daily_rate: Set(new.late_fee_daily_rate.map(|r| r.to_string())),
-        late_fee_grace_days: Set(new.late_fee_grace_days),
-        late_fee_cap: Set(new.late_fee_cap.map(|r| r.to_string())),
+        late_fee_daily_rate: Set(late_fee_daily_rate.map(|r| r.to_string())),
+        late_fee_grace_days: Set(late_fee_grace_days),
+        late_fee_cap: Set(late_fee_cap.map(|r| r.to_string())),
         vacancy_ratio: Set(new.vacancy_ratio.map(|r| r.to_string())),
         effective_from: Set(new.effective_from.first_day()),
         effective_to: Set(new.effective_to.map(Period::first_day)),
