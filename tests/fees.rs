@@ -941,5 +941,21 @@ async fn after_every_money_path_the_ledger_is_intact_and_each_account_adds_up() 
     assert_eq!(balance(tenant.developer_unit_id).await, ("253.64".into(), "0.00".into()));
     let owed_301 = balance(tenant.unit_id).await;
     assert_eq!(owed_301, ("0.00".into(), "30.00".into()), "30.00 prepaid = 2203 credit balance 81.04 - 51.04");
+
+    // The command a committee or an auditor runs says the same.
+    let url = app.database_url.clone();
+    let compound = tenant.compound_id.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wuye"))
+            .args(["ledger", "verify", "--compound", &compound])
+            .env("WUYE_DATABASE_URL", url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains("intact, 12 entries") && printed.contains("debits 4753.60 = credits 4753.60"), "{printed}");
 }
 
