@@ -216,31 +216,43 @@ pub enum CsvFile {
 
 impl PaymentsApi {
     async fn payment_view(&self, payment_id: i64) -> Result<PaymentView, Error> {
+        let p = payment::Entity::find_by_id(payment_id).one(&self.0.db).await?.ok_or(Error::NotFound("payment"))?;
+        Ok(self.payment_views(vec![p]).await?.remove(0))
+    }
+
+    /// Payments with their allocations and receipts, in three queries whatever their number.
+    async fn payment_views(&self, payments: Vec<payment::Model>) -> Result<Vec<PaymentView>, Error> {
         let db = &self.0.db;
-        let p = payment::Entity::find_by_id(payment_id).one(db).await?.ok_or(Error::NotFound("payment"))?;
+        let ids: Vec<i64> = payments.iter().map(|p| p.id).collect();
         let allocations = payment_allocation::Entity::find()
-            .filter(payment_allocation::Column::PaymentId.eq(p.id))
+            .filter(payment_allocation::Column::PaymentId.is_in(ids.iter().copied()))
             .order_by_asc(payment_allocation::Column::Id)
             .all(db)
             .await?;
-        let allocated: i64 = allocations.iter().map(|a| a.principal + a.late_fee).sum();
-        let receipt = receipt::Entity::find().filter(receipt::Column::PaymentId.eq(p.id)).one(db).await?;
-        Ok(PaymentView {
-            id: p.id,
-            unit_id: p.unit_id,
-            method: p.method,
-            amount: Money::from_fen(p.amount),
-            received_at: p.received_at,
-            status: p.status,
-            reversal_reason: p.reversal_reason,
-            to_prepaid: Money::from_fen(p.amount - allocated),
-            allocations: allocations
-                .into_iter()
-                .map(|a| AllocationView { bill_id: a.bill_id, principal: Money::from_fen(a.principal), late_fee: Money::from_fen(a.late_fee) })
-                .collect(),
-            receipt: receipt.map(Into::into),
-            journal_entry_id: p.journal_entry_id,
-        })
+        let receipts = receipt::Entity::find().filter(receipt::Column::PaymentId.is_in(ids)).all(db).await?;
+        Ok(payments
+            .into_iter()
+            .map(|p| {
+                let mine: Vec<&payment_allocation::Model> = allocations.iter().filter(|a| a.payment_id == p.id).collect();
+                let allocated: i64 = mine.iter().map(|a| a.principal + a.late_fee).sum();
+                PaymentView {
+                    id: p.id,
+                    unit_id: p.unit_id,
+                    method: p.method,
+                    amount: Money::from_fen(p.amount),
+                    received_at: p.received_at,
+                    status: p.status,
+                    reversal_reason: p.reversal_reason,
+                    to_prepaid: Money::from_fen(p.amount - allocated),
+                    allocations: mine
+                        .into_iter()
+                        .map(|a| AllocationView { bill_id: a.bill_id, principal: Money::from_fen(a.principal), late_fee: Money::from_fen(a.late_fee) })
+                        .collect(),
+                    receipt: receipts.iter().find(|r| r.payment_id == p.id).cloned().map(Into::into),
+                    journal_entry_id: p.journal_entry_id,
+                }
+            })
+            .collect())
     }
 
     /// The statement of a unit between two local dates, from the ledger.
@@ -342,11 +354,8 @@ impl PaymentsApi {
             .all(&self.0.db)
             .await
             .map_err(Error::from)?;
-        let mut views = Vec::new();
-        for p in payments.into_iter().filter(|p| readable.shows_payment(p)) {
-            views.push(self.payment_view(p.id).await?);
-        }
-        Ok(Json(views))
+        let shown = payments.into_iter().filter(|p| readable.shows_payment(p)).collect();
+        Ok(Json(self.payment_views(shown).await?))
     }
 
     /// One payment with its allocations and receipt.

@@ -341,32 +341,35 @@ pub async fn refund_prepaid(
     if amount.fen() > balance {
         return Err(Error::conflict("amount", format!("the prepaid balance is only {}", Money::from_fen(balance))));
     }
+    let recorded = refund::ActiveModel {
+        compound_id: Set(unit.compound_id),
+        unit_id: Set(unit.id),
+        amount: Set(amount.fen()),
+        method: Set(method.as_str().into()),
+        reason: Set(reason.clone()),
+        staff_id: Set(actor.user_id),
+        journal_entry_id: Set(0),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
     let entry = ledger::post(
         txn,
         Posting {
             company_id: unit.company_id,
             compound_id: unit.compound_id,
             kind: "refund",
-            reference: format!("unit:{}", unit.id),
+            reference: format!("refund:{}", recorded.id),
             memo: format!("refund of prepaid balance: {reason}"),
             posted_by: actor.user_id,
             lines: vec![Line::debit(Account::Prepaid, amount.fen()).unit(unit.id), Line::credit(method.account(), amount.fen())],
         },
     )
     .await?;
-    Ok(refund::ActiveModel {
-        compound_id: Set(unit.compound_id),
-        unit_id: Set(unit.id),
-        amount: Set(amount.fen()),
-        method: Set(method.as_str().into()),
-        reason: Set(reason),
-        staff_id: Set(actor.user_id),
-        journal_entry_id: Set(entry.id),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?)
+    let mut active: refund::ActiveModel = recorded.into();
+    active.journal_entry_id = Set(entry.id);
+    Ok(active.update(txn).await?)
 }
 
 /// Draws every unit's prepaid balance onto its open bills, oldest first. Returns how many
@@ -433,34 +436,37 @@ pub async fn record_common_income(
         return Err(Error::invalid("method", "income arrives as cash, bank_transfer or pos"));
     }
     let compound = find_visible::<compound::Entity>(txn, actor, compound_id).await?;
+    let recorded = common_income::ActiveModel {
+        company_id: Set(compound.company_id),
+        compound_id: Set(compound.id),
+        source: Set(source.as_str().into()),
+        description: Set(description.clone()),
+        amount: Set(amount.fen()),
+        received_on: Set(received_on),
+        method: Set(method.as_str().into()),
+        recorded_by: Set(actor.user_id),
+        journal_entry_id: Set(0),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
     let entry = ledger::post(
         txn,
         Posting {
             company_id: compound.company_id,
             compound_id: compound.id,
             kind: "common_income",
-            reference: format!("common_income:{}", source.as_str()),
-            memo: description.clone(),
+            reference: format!("common_income:{}", recorded.id),
+            memo: description,
             posted_by: actor.user_id,
             lines: vec![Line::debit(method.account(), amount.fen()), Line::credit(Account::OwnersCommonIncome, amount.fen())],
         },
     )
     .await?;
-    Ok(common_income::ActiveModel {
-        company_id: Set(compound.company_id),
-        compound_id: Set(compound.id),
-        source: Set(source.as_str().into()),
-        description: Set(description),
-        amount: Set(amount.fen()),
-        received_on: Set(received_on),
-        method: Set(method.as_str().into()),
-        recorded_by: Set(actor.user_id),
-        journal_entry_id: Set(entry.id),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?)
+    let mut active: common_income::ActiveModel = recorded.into();
+    active.journal_entry_id = Set(entry.id);
+    Ok(active.update(txn).await?)
 }
 
 #[cfg(test)]
