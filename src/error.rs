@@ -69,7 +69,7 @@ pub struct Problem {
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
     /// For bulk operations: every bad row with its line number.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     #[serde(default)]
     pub rows: Vec<RowProblem>,
 }

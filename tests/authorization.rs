@@ -533,7 +533,7 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
         // A CSV file, not JSON: the answer must contain its closing line.
         ("GET", "/units/{id}/statement.csv") => plain(format!("{}?{STATEMENT_RANGE}", at(t.unit_id))).expecting(json!("期末余额")),
         ("POST", "/compounds/{id}/common-income") => {
-            let income = json!({ "source": "elevator_ads", "description": format!("电梯广告 {n}"), "amount": "100.00", "received_on": "2099-11-20", "method": "bank_transfer" });
+            let income = json!({ "source": "elevator_ads", "description": format!("电梯广告 {n}"), "amount": "100.00", "received_on": "2026-11-20", "method": "bank_transfer" });
             json_call(at(t.compound_id), income.clone())
                 .expecting(json!({ "compound_id": t.compound_id, "description": income["description"], "amount": "100.00" }))
         }

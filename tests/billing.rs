@@ -141,6 +141,11 @@ async fn late_fee_of_the_domain_notes_through_the_api() {
     assert_eq!(paid["allocations"], json!([{ "bill_id": bill_id, "principal": "1275.84", "late_fee": "30.00" }]));
     let after = &bills(&app, tenant.token(Role::Owner), tenant.unit_id).await[0];
     assert_eq!((after["status"].as_str(), after["total_due"].as_str()), (Some("paid"), Some("0.00")));
+    // The owner's statement shows the late fee charged and the whole payment, and closes at zero.
+    let statement = ok(&app, reqwest::Method::GET, &format!("/units/{}/statement?from={}&to={}", tenant.unit_id, today(), today()), tenant.token(Role::Owner), None).await;
+    let moves: Vec<(&str, &str)> = statement["lines"].as_array().unwrap().iter().map(|l| (l["kind"].as_str().unwrap(), l["amount"].as_str().unwrap())).collect();
+    assert_eq!(moves, vec![("bill_run", "1275.84"), ("late_fee", "30.00"), ("payment", "-1305.84")]);
+    assert_eq!(statement["closing_balance"], "0.00");
     let verified = verification(&app, &tenant).await;
     assert_eq!(verified["intact"], true, "{verified}");
     let late = verified["trial_balance"].as_array().unwrap().iter().find(|a| a["code"] == "6051").unwrap();
@@ -333,6 +338,10 @@ async fn online_payment_through_the_signed_gateway_callback() {
     let sign = |body: &str| wuye::payments::gateway::BuiltinGateway::sign(GATEWAY_SECRET, body.as_bytes());
     let paid_body = json!({ "order_id": order["id"], "amount": "106.32", "transaction_id": "wx-1" }).to_string();
 
+    // The same bill twice in one order is refused (it would ask for twice the bill).
+    let (status, body) = app.post("/payment-orders", owner, json!({ "unit_id": tenant.unit_id, "bill_ids": [bill_id, bill_id] })).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("bill_ids")), "{body}");
+
     // Forged, and wrong amount: refused, nothing paid.
     let forged = callback(paid_body.clone(), sign("something else")).await.unwrap();
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
@@ -347,6 +356,10 @@ async fn online_payment_through_the_signed_gateway_callback() {
     let replay: Value = callback(paid_body.clone(), sign(&paid_body)).await.unwrap().json().await.unwrap();
     assert_eq!((replay["status"].as_str(), &replay["payment_id"]), (Some("already_paid"), &first["payment_id"]));
     assert_eq!(bills(&app, owner, tenant.unit_id).await[0]["status"], "paid");
+    // Another transaction for the paid order is the owner charged twice: refused, not booked.
+    let twice = json!({ "order_id": order["id"], "amount": "106.32", "transaction_id": "wx-2" }).to_string();
+    let second = callback(twice.clone(), sign(&twice)).await.unwrap();
+    assert_eq!(second.status(), StatusCode::CONFLICT);
     let payments = ok(&app, reqwest::Method::GET, &format!("/units/{}/payments", tenant.unit_id), owner, None).await;
     assert_eq!(payments.as_array().unwrap().len(), 1);
     assert_eq!(payments[0]["method"], "online");
@@ -448,22 +461,24 @@ async fn after_a_sale_the_buyer_sees_only_their_own_periods_and_the_seller_nothi
     let tenant = app.tenant("Alpha").await;
     property_fee(&app, &tenant).await;
     let manager = tenant.token(Role::Manager);
-    for period in ["2099-10", "2099-11"] {
+    // Last month's bill is the seller's; a bill of a later period will be the buyer's.
+    let last_month = period_of(today().with_day(1).unwrap() - Duration::days(1));
+    for period in [last_month.as_str(), "2099-11"] {
         ok(&app, reqwest::Method::POST, &format!("/compounds/{}/bill-runs", tenant.compound_id), manager, Some(json!({ "period": period }))).await;
     }
     let seller = tenant.token(Role::Owner).to_string();
     let october = bills(&app, &seller, tenant.unit_id).await[0]["id"].as_i64().unwrap();
 
-    // 赵丽 buys the flat on 2099-11-10 and gets a login.
+    // 赵丽 buys the flat today and gets a login.
     let boss = tenant.token(Role::CompanyAdmin);
     let buyer = ok(&app, reqwest::Method::POST, &format!("/compounds/{}/owners", tenant.compound_id), boss, Some(json!({ "name": "赵丽", "phone": "13900009999" }))).await;
-    let sale = json!({ "date": "2099-11-10", "buyers": [{ "owner_id": buyer["id"] }] });
+    let sale = json!({ "date": today().to_string(), "buyers": [{ "owner_id": buyer["id"] }] });
     ok(&app, reqwest::Method::POST, &format!("/units/{}/sales", tenant.unit_id), boss, Some(sale)).await;
     let login = json!({ "role": "owner", "name": "赵丽", "email": "zhaoli@alpha.test", "password": PASSWORD, "owner_ids": [buyer["id"]] });
     ok(&app, reqwest::Method::POST, "/users", boss, Some(login)).await;
     let buyer_token = app.token("zhaoli@alpha.test").await;
 
-    // The October bill is the seller's arrears: the buyer sees November only, and cannot pay October.
+    // Last month's bill is the seller's arrears: the buyer sees only the later one, and cannot pay it.
     let seen: Vec<String> = bills(&app, &buyer_token, tenant.unit_id).await.iter().map(|b| b["period"].as_str().unwrap().to_string()).collect();
     assert_eq!(seen, vec!["2099-11"]);
     let (status, _) = app.get(&format!("/bills/{october}"), &buyer_token).await;
@@ -475,4 +490,32 @@ async fn after_a_sale_the_buyer_sees_only_their_own_periods_and_the_seller_nothi
     let (status, _) = app.get(&format!("/units/{}/bills", tenant.unit_id), &seller).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(bills(&app, tenant.token(Role::Cashier), tenant.unit_id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn fee_items_refuse_fields_that_do_not_apply_absurd_rates_and_twins() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("Alpha").await;
+    let path = format!("/compounds/{}/fee-items", tenant.compound_id);
+    let manager = tenant.token(Role::Manager);
+    property_fee(&app, &tenant).await;
+    let base = json!({ "name": "停车费", "kind": "fixed", "amount": "150.00", "cycle": "monthly", "effective_from": "2026-01" });
+    let with = |key: &str, value: Value| {
+        let mut body = base.clone();
+        body[key] = value;
+        body
+    };
+    let cases = [
+        (with("rate", json!("1.20")), StatusCode::BAD_REQUEST, "rate"),
+        (with("split", json!("area")), StatusCode::BAD_REQUEST, "split"),
+        (with("late_fee", json!({ "daily_rate": "0.5" })), StatusCode::BAD_REQUEST, "late_fee.daily_rate"),
+        (with("name", json!("物业费")), StatusCode::CONFLICT, "name"),
+    ];
+    for (body, expected, field) in cases {
+        let (status, answer) = app.post(&path, manager, body.clone()).await;
+        assert_eq!((status, answer["field"].as_str()), (expected, Some(field)), "{body}: {answer}");
+    }
+    let listed = ok(&app, reqwest::Method::GET, &path, manager, None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "nothing written");
+    ok(&app, reqwest::Method::POST, &path, manager, Some(base)).await;
 }

@@ -905,7 +905,7 @@ async fn after_every_money_path_the_ledger_is_intact_and_each_account_adds_up() 
 
     // Elevator advertising: the owners' money. Dr 1002 3,600.00 / Cr 2241 3,600.00.
     post_ok(&app, &format!("/compounds/{}/common-income", tenant.compound_id), cashier, json!({
-        "source": "elevator_ads", "description": "电梯广告 2099 Q1", "amount": "3600.00", "received_on": "2099-03-20", "method": "bank_transfer"
+        "source": "elevator_ads", "description": "电梯广告 2099 Q1", "amount": "3600.00", "received_on": "2026-03-20", "method": "bank_transfer"
     })).await;
 
     // By hand:

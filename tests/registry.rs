@@ -695,3 +695,17 @@ async fn time_zone_must_name_a_real_zone() {
         assert_eq!(problem["field"], "time_zone", "{zone}: {problem}");
     }
 }
+
+#[tokio::test]
+async fn a_sale_in_the_future_is_refused() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("Alpha").await;
+    let boss = tenant.token(Role::CompanyAdmin);
+    let (_, buyer) = app.post(&format!("/compounds/{}/owners", tenant.compound_id), boss, json!({ "name": "赵丽", "phone": "13900009999" })).await;
+    let (status, body) = app
+        .post(&format!("/units/{}/sales", tenant.unit_id), boss, json!({ "date": "2099-01-01", "buyers": [{ "owner_id": buyer["id"] }] }))
+        .await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("date")), "{body}");
+    let (_, unit) = app.get(&format!("/units/{}", tenant.unit_id), boss).await;
+    assert_eq!(unit["owners"][0]["owner"]["name"], "王建国", "the seller still owns it");
+}

@@ -186,6 +186,15 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
             needs(!new.floor_coefficients.is_empty(), "floor_coefficients", "a floor-coefficient fee needs floor coefficients")?;
         }
     }
+    let irrelevant = match new.kind {
+        FeeKind::RateArea | FeeKind::Metered => [("amount", new.amount.is_some()), ("split", new.split.is_some()), ("floor_coefficients", !new.floor_coefficients.is_empty())],
+        FeeKind::Fixed => [("rate", new.rate.is_some()), ("split", new.split.is_some()), ("floor_coefficients", !new.floor_coefficients.is_empty())],
+        FeeKind::Shared => [("rate", new.rate.is_some()), ("vacancy_ratio", new.vacancy_ratio.is_some()), ("floor_coefficients", new.split != Some(Split::Coefficient) && !new.floor_coefficients.is_empty())],
+        FeeKind::FloorCoefficient => [("amount", new.amount.is_some()), ("split", new.split.is_some()), ("rate", false)],
+    };
+    if let Some((field, _)) = irrelevant.iter().find(|(_, given)| *given) {
+        return Err(Error::invalid(field, format!("{field} does not apply to a {} fee item", new.kind.as_str())));
+    }
     for floor in new.floor_coefficients.keys() {
         floor.parse::<i32>().map_err(|_| Error::invalid("floor_coefficients", format!("{floor:?} is not a floor number")))?;
     }
@@ -215,6 +224,10 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
     if !(0..=3650).contains(&late_fee_grace_days) {
         return Err(Error::invalid("late_fee.grace_days", "late_fee.grace_days must be from 0 to 3650"));
     }
+    // Contracts say 0.03%-0.3% a day and courts cut more; 1% a day is surely a typo.
+    if late_fee_daily_rate.is_some_and(|r| r.value() > Decimal::new(1, 2)) {
+        return Err(Error::invalid("late_fee.daily_rate", "late_fee.daily_rate must be at most 0.01 (1% a day)"));
+    }
     for (field, rate) in [("late_fee.daily_rate", late_fee_daily_rate), ("late_fee.cap", late_fee_cap), ("vacancy_ratio", new.vacancy_ratio)] {
         if rate.is_some_and(|r| r.value() > Decimal::ONE) {
             return Err(Error::invalid(field, format!("{field} is a share and must be at most 1")));
@@ -222,6 +235,10 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
     }
     if new.effective_to.is_some_and(|to| to < new.effective_from) {
         return Err(Error::invalid("effective_to", "effective_to is before effective_from"));
+    }
+    let taken = fee_item::Entity::find().filter(fee_item::Column::CompoundId.eq(compound.id)).filter(fee_item::Column::Name.eq(&name)).count(db).await?;
+    if taken > 0 {
+        return Err(Error::conflict("name", "the compound already has a fee item with this name"));
     }
     let coefficients: BTreeMap<&String, String> = new.floor_coefficients.iter().map(|(k, v)| (k, v.to_string())).collect();
     let uses = if new.unit_uses.is_empty() { vec![UnitUse::Residential, UnitUse::Commercial] } else { new.unit_uses };
@@ -563,7 +580,7 @@ async fn bill_compound(
             compound_id: compound.id,
             kind: "bill_run",
             reference: format!("bill_run:{}", run.id),
-            memo: format!("{} bills for {period}", outcome.bills_created),
+            memo: format!("bills for {period}"),
             posted_by: actor.user_id,
             lines,
         },
@@ -695,6 +712,9 @@ pub async fn adjust_bill(
                 return Err(Error::invalid("amount", "waivers and discounts are negative amounts; corrections are non-zero"));
             }
             let due_after = bill.amount + bill.adjusted + amount.fen(); // amounts from outside are capped: no overflow
+            if due_after < 0 {
+                return Err(Error::invalid("amount", "a bill cannot ask for less than nothing"));
+            }
             if due_after < bill.paid {
                 return Err(Error::invalid("amount", format!("the bill would ask for less than the {} already paid; refund instead", Money::from_fen(bill.paid))));
             }

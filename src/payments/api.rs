@@ -32,8 +32,8 @@ pub struct TakePayment {
     /// cash, bank_transfer or pos.
     pub method: Method,
     pub amount: Money,
-    /// The bills to pay, in order; without them, open bills oldest due first. What is left
-    /// becomes the unit's prepaid balance.
+    /// The bills to pay, in order; left out, open bills oldest due first; an empty list pays
+    /// no bill and deposits it all (预存). What is left becomes the unit's prepaid balance.
     pub bill_ids: Option<Vec<i64>>,
 }
 
@@ -47,6 +47,8 @@ pub struct AllocationView {
 #[derive(Object)]
 pub struct ReceiptView {
     pub id: i64,
+    /// Receipt numbers run per compound and year.
+    pub compound_id: i64,
     /// Year and number, without gaps per compound and year: 2026-000042.
     pub number: String,
     pub voided_at: Option<DateTime<Utc>>,
@@ -55,7 +57,7 @@ pub struct ReceiptView {
 
 impl From<receipt::Model> for ReceiptView {
     fn from(r: receipt::Model) -> Self {
-        ReceiptView { id: r.id, number: format!("{}-{:06}", r.year, r.number), voided_at: r.voided_at, void_reason: r.void_reason }
+        ReceiptView { id: r.id, compound_id: r.compound_id, number: format!("{}-{:06}", r.year, r.number), voided_at: r.voided_at, void_reason: r.void_reason }
     }
 }
 
@@ -152,6 +154,8 @@ pub struct CallbackAnswer {
 pub struct StatementLine {
     pub journal_entry_id: i64,
     pub posted_at: DateTime<Utc>,
+    /// The day, in the compound's time zone.
+    pub posted_on: NaiveDate,
     pub kind: String,
     pub memo: String,
     /// Positive: the unit owes more (a bill); negative: it owes less (a payment, a waiver).
@@ -280,6 +284,7 @@ impl PaymentsApi {
         };
         let (start, end) = (start_of(from)?, start_of(to + chrono::Duration::days(1))?);
         let accounts: [sea_orm::Value; 2] = [ledger::Account::Receivable.code().into(), ledger::Account::Prepaid.code().into()];
+        let late_fees: sea_orm::Value = ledger::Account::LateFeeRevenue.code().into();
         let opening = db
             .query_one_raw(ledger::statement(
                 db,
@@ -292,32 +297,38 @@ impl PaymentsApi {
             .map(|row| row.try_get::<i64>("", "amount"))
             .transpose()?
             .unwrap_or(0);
+        // Per entry: what it changed in what the unit owes, and the late fee it collected. Late
+        // fees are revenue when collected, so a payment that settled one shows as the late fee
+        // charged, then the whole payment.
         let rows = db
             .query_all_raw(ledger::statement(
                 db,
-                "SELECT e.id, e.posted_at, e.kind, e.memo, CAST(SUM(l.debit - l.credit) AS BIGINT) AS amount FROM journal_lines l \
-                 JOIN journal_entries e ON e.id = l.entry_id \
-                 WHERE l.compound_id = $1 AND l.unit_id = $2 AND l.account IN ($3, $4) AND e.posted_at >= $5 AND e.posted_at < $6 \
+                "SELECT e.id, e.posted_at, e.kind, e.memo, \
+                        CAST(SUM(CASE WHEN l.account = $7 THEN 0 ELSE l.debit - l.credit END) AS BIGINT) AS owed, \
+                        CAST(SUM(CASE WHEN l.account = $7 THEN l.credit - l.debit ELSE 0 END) AS BIGINT) AS late_fee \
+                 FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
+                 WHERE l.compound_id = $1 AND l.unit_id = $2 AND l.account IN ($3, $4, $7) AND e.posted_at >= $5 AND e.posted_at < $6 \
                  GROUP BY e.id, e.posted_at, e.kind, e.memo ORDER BY e.id",
-                vec![unit.compound_id.into(), unit.id.into(), accounts[0].clone(), accounts[1].clone(), start.into(), end.into()],
+                vec![unit.compound_id.into(), unit.id.into(), accounts[0].clone(), accounts[1].clone(), start.into(), end.into(), late_fees],
             ))
             .await?;
         let mut balance = opening;
         let mut lines = Vec::new();
         for row in rows {
-            let amount: i64 = row.try_get("", "amount")?;
-            if amount == 0 {
-                continue;
+            let (owed, late_fee): (i64, i64) = (row.try_get("", "owed")?, row.try_get("", "late_fee")?);
+            let journal_entry_id: i64 = row.try_get("", "id")?;
+            let posted_at: DateTime<Utc> = row.try_get("", "posted_at")?;
+            let posted_on = posted_at.with_timezone(&zone).date_naive();
+            let mut push = |kind: String, memo: String, amount: i64| {
+                balance += amount;
+                lines.push(StatementLine { journal_entry_id, posted_at, posted_on, kind, memo, amount: Money::from_fen(amount), balance: Money::from_fen(balance) });
+            };
+            if late_fee != 0 {
+                push("late_fee".into(), "滞纳金 late fee".into(), late_fee);
             }
-            balance += amount;
-            lines.push(StatementLine {
-                journal_entry_id: row.try_get("", "id")?,
-                posted_at: row.try_get("", "posted_at")?,
-                kind: row.try_get("", "kind")?,
-                memo: row.try_get("", "memo")?,
-                amount: Money::from_fen(amount),
-                balance: Money::from_fen(balance),
-            });
+            if owed - late_fee != 0 {
+                push(row.try_get("", "kind")?, row.try_get("", "memo")?, owed - late_fee);
+            }
         }
         Ok(Statement { unit_id: unit.id, from, to, opening_balance: Money::from_fen(opening), lines, closing_balance: Money::from_fen(balance) })
     }
@@ -447,7 +458,7 @@ impl PaymentsApi {
         write(&mut out, ["日期 date".into(), "类型 kind".into(), "摘要 memo".into(), "金额 amount".into(), "余额 balance".into()])?;
         write(&mut out, [statement.from.to_string(), "opening".into(), "期初余额".into(), String::new(), statement.opening_balance.to_string()])?;
         for line in &statement.lines {
-            write(&mut out, [line.posted_at.to_rfc3339(), line.kind.clone(), line.memo.clone(), line.amount.to_string(), line.balance.to_string()])?;
+            write(&mut out, [line.posted_on.to_string(), line.kind.clone(), line.memo.clone(), line.amount.to_string(), line.balance.to_string()])?;
         }
         write(&mut out, [statement.to.to_string(), "closing".into(), "期末余额".into(), String::new(), statement.closing_balance.to_string()])?;
         let bytes = out.into_inner().map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))?;

@@ -72,6 +72,9 @@ pub async fn create_order(db: &DatabaseConnection, actor: &Actor, unit_id: i64, 
     if bill_ids.is_empty() {
         return Err(Error::invalid("bill_ids", "choose at least one bill"));
     }
+    if bill_ids.iter().collect::<std::collections::HashSet<_>>().len() != bill_ids.len() {
+        return Err(Error::invalid("bill_ids", "a bill is listed twice"));
+    }
     let unit = readable.unit.clone();
     let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
     let bills = billing::unit_bills(db, unit.id).await?;
@@ -87,12 +90,16 @@ pub async fn create_order(db: &DatabaseConnection, actor: &Actor, unit_id: i64, 
     if let Some(paid) = states.iter().find(|s| !s.total_due().is_positive()) {
         return Err(Error::conflict("bill_ids", format!("bill {} is already paid", paid.bill.id)));
     }
+    // An order is for what is owed on the day it is made: an order left pending from an
+    // earlier day no longer holds its bills (if its money arrives after all, it is still booked).
     let pending = payment_order::Entity::find()
         .filter(payment_order::Column::UnitId.eq(unit.id))
         .filter(payment_order::Column::Status.eq("pending"))
         .all(db)
         .await?;
-    for order in pending {
+    let zone: chrono_tz::Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let today = local_today(&compound);
+    for order in pending.into_iter().filter(|o| o.created_at.with_timezone(&zone).date_naive() == today) {
         let theirs: Vec<i64> = serde_json::from_str(&order.bill_ids).unwrap_or_default();
         if let Some(id) = bill_ids.iter().find(|id| theirs.contains(id)) {
             return Err(Error::conflict("bill_ids", format!("bill {id} is already in pending payment order {}", order.id)));
@@ -162,6 +169,20 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
     ledger::lock_chain(&txn, order.compound_id).await?;
     let order = payment_order::Entity::find_by_id(order.id).one(&txn).await?.ok_or(Error::NotFound("payment order"))?;
     if let (true, Some(payment_id)) = (order.status == "paid", order.payment_id) {
+        // The same transaction again is a replay; another transaction for a paid order means the
+        // gateway charged the owner twice: refused and recorded, for staff to refund.
+        let paid_by = gateway_callback::Entity::find()
+            .filter(gateway_callback::Column::PaymentOrderId.eq(order.id))
+            .filter(gateway_callback::Column::Outcome.eq("paid"))
+            .one(&txn)
+            .await?
+            .and_then(|c| gateway.read(c.payload.as_bytes()).ok())
+            .map(|c| c.transaction_id);
+        if paid_by.is_some_and(|t| t != callback.transaction_id) {
+            record(&txn, gateway.name(), Some(order.id), body, true, "second_charge").await?;
+            txn.commit().await?;
+            return Err(Error::conflict("transaction_id", "the order was paid by another transaction: the owner has been charged twice"));
+        }
         record(&txn, gateway.name(), Some(order.id), body, true, "replay").await?;
         txn.commit().await?;
         return Ok(CallbackOutcome::AlreadyPaid { payment_id });

@@ -161,7 +161,7 @@ pub async fn receive(
             lines.push(Line::credit(Account::Receivable, a.principal).unit(unit.id).fee_item(a.fee_item_id));
         }
         if a.late_fee > 0 {
-            lines.push(Line::credit(Account::LateFeeRevenue, a.late_fee).fee_item(a.fee_item_id));
+            lines.push(Line::credit(Account::LateFeeRevenue, a.late_fee).unit(unit.id).fee_item(a.fee_item_id));
         }
     }
     if prepaid.is_positive() {
@@ -436,6 +436,9 @@ pub async fn record_common_income(
         return Err(Error::invalid("method", "income arrives as cash, bank_transfer or pos"));
     }
     let compound = find_visible::<compound::Entity>(txn, actor, compound_id).await?;
+    if received_on > local_today(&compound) {
+        return Err(Error::invalid("received_on", "income is recorded once received: the date is in the future"));
+    }
     let recorded = common_income::ActiveModel {
         company_id: Set(compound.company_id),
         compound_id: Set(compound.id),

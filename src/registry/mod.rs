@@ -648,6 +648,10 @@ pub async fn record_sale<C: ConnectionTrait + TransactionTrait>(
     }
     let voter = rules::designated_voter(&buyers.iter().map(|b| (b.owner_id, b.designated_voter)).collect::<Vec<_>>())
         .map_err(|rule| Error::invalid("buyers", rule))?;
+    let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
+    if date > local_today(&compound) {
+        return Err(Error::invalid("date", "a sale is recorded once it has happened: the date is in the future"));
+    }
     let txn = db.begin().await?;
     lock_unit(&txn, unit.id).await?;
     let current = current_owners(&txn, &[unit.id]).await?.remove(&unit.id).unwrap_or_default();

@@ -45,7 +45,7 @@ impl FromStr for Period {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let rule = || format!("period must be a month like 2026-11, got {text:?}");
+        let rule = || format!("period must be a month from 2000-01 to 2200-12 written like 2026-11, got {text:?}");
         let (year, month) = text.split_once('-').ok_or_else(rule)?;
         if year.len() != 4 || month.len() != 2 {
             return Err(rule());

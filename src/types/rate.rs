@@ -27,12 +27,12 @@ impl FromStr for Rate {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') && text.matches('.').count() <= 1;
-        let value: Decimal = text.parse().ok().filter(|_| plain).ok_or("rate must be a decimal number like \"1.20\"")?;
+        let value: Decimal = text.parse().ok().filter(|_| plain).ok_or("must be a non-negative decimal number like \"1.20\"")?;
         if value.scale() > 8 {
-            return Err("rate must have at most 8 decimal places".into());
+            return Err("must have at most 8 decimal places".into());
         }
         if value > Decimal::from(1_000_000) {
-            return Err("rate must be at most 1000000".into());
+            return Err("must be at most 1000000".into());
         }
         Ok(Rate(value))
     }
