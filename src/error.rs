@@ -161,6 +161,7 @@ pub fn problem_for_poem_error(error: poem::Error) -> poem::Response {
     let status = error.status();
     let message = error.to_string();
     let error_is_path = error.is::<ParsePathError>();
+    let param_rule = error.downcast_ref::<ParseParamError>().map(|e| param_rule(e.name, &e.reason));
     let (code, field) = if let Some(e) = error.downcast_ref::<ParseParamError>() {
         ("validation_failed", Some(e.name.to_string()))
     } else if error.is::<ParsePathError>() {
@@ -187,7 +188,9 @@ pub fn problem_for_poem_error(error: poem::Error) -> poem::Response {
     if is_json {
         return response;
     }
-    let message = if error_is_path {
+    let message = if let Some(rule) = param_rule {
+        rule
+    } else if error_is_path {
         "id in the path must be a whole number".to_string()
     } else if status.is_server_error() {
         tracing::error!(%status, cause = %message, "request failed outside a handler");
@@ -199,4 +202,36 @@ pub fn problem_for_poem_error(error: poem::Error) -> poem::Response {
     };
     let body = Problem { code: code.to_string(), message, field, rows: Vec::new() };
     poem_openapi::payload::Json(body).with_status(status).into_response()
+}
+
+/// poem-openapi's words for a bad query parameter, in a client's words: "per_page must be at
+/// most 500" rather than "verification failed. maximum(500, exclusive: false)".
+fn param_rule(name: &str, reason: &str) -> String {
+    let bound = |kind: &str| {
+        reason.split(&format!("{kind}(")).nth(1).and_then(|rest| rest.split([',', ')']).next()).map(str::to_string)
+    };
+    if reason.contains("expects an input value") {
+        format!("{name} is required")
+    } else if let Some(max) = bound("maximum") {
+        format!("{name} must be at most {max}")
+    } else if let Some(min) = bound("minimum") {
+        format!("{name} must be at least {min}")
+    } else if let Some(max) = bound("maxLength") {
+        format!("{name} must have at most {max} characters")
+    } else {
+        format!("{name} is not valid: {reason}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::param_rule;
+
+    #[test]
+    fn parameter_rules_read_like_a_person_wrote_them() {
+        assert_eq!(param_rule("per_page", "verification failed. maximum(500, exclusive: false)"), "per_page must be at most 500");
+        assert_eq!(param_rule("page", "verification failed. minimum(1, exclusive: false)"), "page must be at least 1");
+        assert_eq!(param_rule("from", r#"Type "string_naive-date" expects an input value."#), "from is required");
+        assert_eq!(param_rule("q", "verification failed. maxLength(50)"), "q must have at most 50 characters");
+    }
 }
