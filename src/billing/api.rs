@@ -34,7 +34,8 @@ pub struct FeeItemView {
     pub rate: Option<String>,
     pub amount: Option<Money>,
     pub split: Option<String>,
-    pub floor_coefficients: Option<String>,
+    /// Floor -> coefficient, as given.
+    pub floor_coefficients: std::collections::BTreeMap<String, String>,
     pub scope: String,
     pub scope_ids: Vec<i64>,
     pub unit_uses: Vec<String>,
@@ -59,7 +60,7 @@ impl From<fee_item::Model> for FeeItemView {
             rate: f.rate,
             amount: f.amount.map(Money::from_fen),
             split: f.split,
-            floor_coefficients: f.floor_coefficients,
+            floor_coefficients: f.floor_coefficients.as_deref().and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default(),
             scope: f.scope_kind,
             scope_ids: serde_json::from_str(&f.scope_ids).unwrap_or_default(),
             unit_uses: serde_json::from_str(&f.unit_uses).unwrap_or_default(),
