@@ -88,6 +88,11 @@ async fn errors_outside_handlers_are_json_problems() {
     assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
     assert_eq!(body["field"], "name");
 
+    // A misspelt field is named, not ignored.
+    let (status, body) = app.post("/companies", &token, json!({ "name": "Gamma", "nmae": "Gamma" })).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
+    assert_eq!(body["field"], "nmae");
+
     // No token, and a malformed Authorization header.
     let (status, body) = app.request(reqwest::Method::GET, "/companies", None, None).await;
     assert_problem(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");

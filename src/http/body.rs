@@ -45,12 +45,28 @@ impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
             return Err(reject(Error::Invalid { field: None, message: "the body must be JSON (Content-Type: application/json)".into() }));
         }
         let bytes = <Vec<u8> as FromRequest>::from_request(request, body).await?;
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(&mut deserializer) {
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            reject(Error::Invalid { field: None, message: format!("the body is not valid JSON: {e}") })
+        })?;
+        if let Some(field) = unknown_field::<T>(&value) {
+            // A misspelt field ("bill_id" for "bill_ids") must not be silently ignored: with
+            // money, the default it falls back to may be the wrong thing to do.
+            return Err(reject(Error::Invalid { message: format!("{field} is not a field of this request"), field: Some(field) }));
+        }
+        match serde_path_to_error::deserialize(value) {
             Ok(value) => Ok(JsonBody(value)),
             Err(error) => Err(reject(describe(error))),
         }
     }
+}
+
+/// The first top-level key of the body that the request's schema does not have.
+fn unknown_field<T: Type>(value: &serde_json::Value) -> Option<String> {
+    let serde_json::Value::Object(fields) = value else { return None };
+    let mut registry = Registry::new();
+    T::register(&mut registry);
+    let schema = registry.schemas.get(T::name().as_ref())?;
+    fields.keys().find(|key| !schema.properties.iter().any(|(name, _)| name == key)).cloned()
 }
 
 fn describe(error: serde_path_to_error::Error<serde_json::Error>) -> Error {
