@@ -90,23 +90,6 @@ pub enum Permission {
     PayOwnBills,
 }
 
-impl Permission {
-    pub const ALL: [Permission; 13] = [
-        Permission::ManageCompanies,
-        Permission::ManageAccounts,
-        Permission::ReadRegistry,
-        Permission::WriteRegistry,
-        Permission::ViewOwnUnits,
-        Permission::ManageFees,
-        Permission::RunBills,
-        Permission::AdjustBills,
-        Permission::ReadBilling,
-        Permission::CollectPayments,
-        Permission::ReversePayments,
-        Permission::ReadLedger,
-        Permission::PayOwnBills,
-    ];
-}
 
 /// The matrix. Tenancy (which company and compounds) is checked separately, by `tenancy`.
 pub fn allows(role: Role, permission: Permission) -> bool {

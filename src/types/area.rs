@@ -1,7 +1,5 @@
 use std::{fmt, str::FromStr};
 
-use rust_decimal::Decimal;
-
 use super::{decimal_string_type, format_hundredths, parse_hundredths};
 
 /// A building area in square metres, held as integer hundredths (88.60 m² is 8860). Always
@@ -25,10 +23,6 @@ impl Area {
 
     pub fn hundredths(self) -> i64 {
         self.0
-    }
-
-    pub fn to_decimal(self) -> Decimal {
-        Decimal::new(self.0, 2)
     }
 }
 

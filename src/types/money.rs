@@ -51,10 +51,6 @@ impl Money {
         self.0.checked_add(other.0).map(Money)
     }
 
-    pub fn checked_sub(self, other: Money) -> Option<Money> {
-        self.0.checked_sub(other.0).map(Money)
-    }
-
     pub fn is_positive(self) -> bool {
         self.0 > 0
     }
