@@ -192,8 +192,7 @@ async fn bill_and_collect(db: &DatabaseConnection, system: &Actor, compound_id: 
         billing::run_bills(db, system, compound_id, period, true).await?;
     }
     let units = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound_id)).order_by_asc(unit::Column::Id).all(db).await?;
-    let compound = entity::compound::Entity::find_by_id(compound_id).one(db).await?.ok_or(crate::error::Error::NotFound("compound"))?;
-    let today = registry::local_today(&compound);
+    let today = registry::compound_today(db, compound_id).await?;
     let txn = db.begin().await?;
     for (index, unit) in units.iter().enumerate() {
         let bills = billing::bill_states(&txn, billing::unit_bills(&txn, unit.id).await?, today).await?;

@@ -16,10 +16,10 @@ use crate::{
     error::{ApiError, Error},
     http::{Area as Tag, JsonBody},
     idempotency,
-    registry::local_today,
+    registry::compound_today,
     types::{Money, Period, Rate},
 };
-use entity::{bill, bill_adjustment, bill_run, compound, fee_item};
+use entity::{bill, bill_adjustment, bill_run, fee_item};
 
 pub struct BillingApi(pub AppState);
 
@@ -298,8 +298,7 @@ impl BillingApi {
         if !readable.shows_bill(&found) {
             return Err(Error::NotFound("bill").into());
         }
-        let compound = compound::Entity::find_by_id(found.compound_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("compound"))?;
-        let today = local_today(&compound);
+        let today = compound_today(&self.0.db, found.compound_id).await?;
         let state = super::bill_states(&self.0.db, vec![found.clone()], today).await?.remove(0);
         let adjustments = super::bill_adjustments(&self.0.db, found.id).await?;
         Ok(Json(BillDetail { bill: BillView::new(state, today), adjustments: adjustments.into_iter().map(Into::into).collect() }))
@@ -373,8 +372,7 @@ impl BillingApi {
     #[oai(path = "/units/:id/bills", method = "get")]
     async fn unit_bills(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<BillView>> {
         let readable = super::readable_unit(&self.0.db, &auth.0, id.0).await?;
-        let compound = compound::Entity::find_by_id(readable.unit.compound_id).one(&self.0.db).await.map_err(Error::from)?.ok_or(Error::NotFound("compound"))?;
-        let today = local_today(&compound);
+        let today = compound_today(&self.0.db, readable.unit.compound_id).await?;
         let bills = super::unit_bills(&self.0.db, readable.unit.id).await?.into_iter().filter(|b| readable.shows_bill(b)).collect();
         let states = super::bill_states(&self.0.db, bills, today).await?;
         Ok(Json(states.into_iter().map(|s| BillView::new(s, today)).collect()))

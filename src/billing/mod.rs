@@ -18,7 +18,7 @@ use crate::{
     error::{Error, Result},
     ledger::{self, Account, Line, Posting},
     registry::{
-        local_today,
+        compound_today,
         rules::{UnitUse, effective_area},
     },
     types::{Money, Period, Rate, Rounding, required_text},
@@ -694,8 +694,8 @@ pub async fn adjust_bill(
     ledger::lock_chain(txn, found.compound_id).await?;
     // Re-read under the lock: a payment may have landed meanwhile.
     let bill = bill::Entity::find_by_id(found.id).one(txn).await?.ok_or(Error::NotFound("bill"))?;
-    let compound = compound::Entity::find_by_id(bill.compound_id).one(txn).await?.ok_or(Error::NotFound("compound"))?;
-    let state = bill_states(txn, vec![bill.clone()], local_today(&compound)).await?.remove(0);
+    let today = compound_today(txn, bill.compound_id).await?;
+    let state = bill_states(txn, vec![bill.clone()], today).await?.remove(0);
     let journal_entry_id = match kind {
         AdjustmentKind::LateFeeWaiver => {
             if !amount.is_positive() || amount > state.late_fee {
@@ -737,7 +737,7 @@ pub async fn adjust_bill(
                 },
             )
             .await?;
-            let mut active = with_late_fee_brought_up_to_date(&state, local_today(&compound));
+            let mut active = with_late_fee_brought_up_to_date(&state, today);
             active.adjusted = Set(bill.adjusted + amount.fen());
             active.update(txn).await?;
             Some(entry.id)

@@ -163,13 +163,13 @@ impl LedgerApi {
                     .iter()
                     .filter(|l| l.entry_id == e.id)
                     .filter_map(|l| {
-                        Account::from_code(&l.account).map(|account| LineView {
-                            account,
+                        super::stored_line(l).map(|line| LineView {
+                            account: line.account,
                             code: l.account.clone(),
-                            unit_id: l.unit_id,
-                            fee_item_id: l.fee_item_id,
-                            debit: Money::from_fen(l.debit),
-                            credit: Money::from_fen(l.credit),
+                            unit_id: line.unit_id,
+                            fee_item_id: line.fee_item_id,
+                            debit: Money::from_fen(line.debit),
+                            credit: Money::from_fen(line.credit),
                         })
                     })
                     .collect(),

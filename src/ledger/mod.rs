@@ -33,6 +33,11 @@ pub struct Posting {
 /// Lines per INSERT: well under PostgreSQL's 65,535 bind parameters at 7 columns a row.
 const LINES_PER_INSERT: usize = 2_000;
 
+/// A stored journal line as a ledger line; None when it names an account the chart lacks.
+pub fn stored_line(l: &journal_line::Model) -> Option<Line> {
+    Account::from_code(&l.account).map(|account| Line { account, unit_id: l.unit_id, fee_item_id: l.fee_item_id, debit: l.debit, credit: l.credit })
+}
+
 /// Runs a statement written with `$1, $2, ...` placeholders, which both PostgreSQL and SQLite
 /// read positionally.
 pub(crate) fn statement(db: &impl ConnectionTrait, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
@@ -234,7 +239,7 @@ pub async fn verify(db: &impl ConnectionTrait, compound_id: i64) -> Result<Verif
             .await?;
         for l in stored {
             let seq = entries.iter().find(|e| e.id == l.entry_id).map_or(0, |e| e.seq);
-            let Some(account) = Account::from_code(&l.account) else {
+            let Some(line) = stored_line(&l) else {
                 report.first_break = Some(Break { entry_id: l.entry_id, seq, problem: format!("line {} names an unknown account {}", l.id, l.account) });
                 return Ok(report);
             };
@@ -244,13 +249,7 @@ pub async fn verify(db: &impl ConnectionTrait, compound_id: i64) -> Result<Verif
                 report.first_break = Some(Break { entry_id: l.entry_id, seq, problem: format!("line {} is filed under another compound", l.id) });
                 return Ok(report);
             }
-            lines_by_entry.entry(l.entry_id).or_default().push(Line {
-                account,
-                unit_id: l.unit_id,
-                fee_item_id: l.fee_item_id,
-                debit: l.debit,
-                credit: l.credit,
-            });
+            lines_by_entry.entry(l.entry_id).or_default().push(line);
         }
         for entry in &entries {
             let lines = lines_by_entry.remove(&entry.id).unwrap_or_default();

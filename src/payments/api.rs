@@ -435,9 +435,8 @@ impl PaymentsApi {
         let db = &self.0.db;
         let readable = billing::readable_unit(db, &auth.0, id.0).await?;
         let unit = &readable.unit;
-        let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await.map_err(Error::from)?.ok_or(Error::NotFound("compound"))?;
         let bills = billing::unit_bills(db, unit.id).await?.into_iter().filter(|b| readable.shows_bill(b)).collect();
-        let states = billing::bill_states(db, bills, crate::registry::local_today(&compound)).await?;
+        let states = billing::bill_states(db, bills, crate::registry::compound_today(db, unit.compound_id).await?).await?;
         let owed = states.iter().map(|s| s.total_due().fen()).sum();
         let prepaid = ledger::prepaid_balance(db, unit.compound_id, unit.id).await?;
         Ok(Json(Balance { unit_id: unit.id, owed: Money::from_fen(owed), prepaid: Money::from_fen(prepaid) }))

@@ -12,7 +12,7 @@ use crate::{
     billing,
     error::{Error, Result},
     ledger,
-    registry::local_today,
+    registry::{compound_today, local_today},
     types::Money,
 };
 use entity::{compound, gateway_callback, payment_order, unit};
@@ -205,9 +205,8 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
     };
     // Bills paid at the desk since the order was made are left out; what they would have taken
     // becomes prepaid, since the owner has paid it.
-    let compound = entity::compound::Entity::find_by_id(order.compound_id).one(&txn).await?.ok_or(Error::NotFound("compound"))?;
     let ordered = entity::bill::Entity::find().filter(entity::bill::Column::Id.is_in(bill_ids.iter().copied())).all(&txn).await?;
-    let open: Vec<i64> = billing::bill_states(&txn, ordered, local_today(&compound))
+    let open: Vec<i64> = billing::bill_states(&txn, ordered, compound_today(&txn, order.compound_id).await?)
         .await?
         .into_iter()
         .filter(|s| s.total_due().is_positive())

@@ -16,7 +16,7 @@ use crate::{
     billing::{self, BillState},
     error::{Error, Result},
     ledger::{self, Account, Line, Posting},
-    registry::local_today,
+    registry::{compound_today, local_today},
     types::{Money, required_text},
 };
 use entity::{bill, common_income, compound, payment, payment_allocation, receipt, receipt_counter, refund, unit};
@@ -101,8 +101,7 @@ pub async fn receive(
         return Err(Error::invalid("amount", "amount must be greater than 0"));
     }
     ledger::lock_chain(txn, unit.compound_id).await?;
-    let compound = compound::Entity::find_by_id(unit.compound_id).one(txn).await?.ok_or(Error::NotFound("compound"))?;
-    let today = local_today(&compound);
+    let today = compound_today(txn, unit.compound_id).await?;
     let bills = match chosen {
         Some(ids) => {
             let unique: HashSet<&i64> = ids.iter().collect();
@@ -270,8 +269,7 @@ pub async fn reverse_payment(txn: &DatabaseTransaction, actor: &Actor, payment_i
     if prepaid_part > 0 && ledger::prepaid_balance(txn, payment.compound_id, payment.unit_id).await? < prepaid_part {
         return Err(Error::conflict("id", "the prepaid part of this payment has been used by later bills; it cannot be reversed"));
     }
-    let compound = compound::Entity::find_by_id(payment.compound_id).one(txn).await?.ok_or(Error::NotFound("compound"))?;
-    let today = local_today(&compound);
+    let today = compound_today(txn, payment.compound_id).await?;
     let bills = bill::Entity::find().filter(bill::Column::Id.is_in(allocations.iter().map(|a| a.bill_id))).all(txn).await?;
     let states = billing::bill_states(txn, bills, today).await?;
     for a in &allocations {
@@ -289,8 +287,8 @@ pub async fn reverse_payment(txn: &DatabaseTransaction, actor: &Actor, payment_i
     let lines = original
         .iter()
         .map(|l| {
-            let account = Account::from_code(&l.account).ok_or_else(|| anyhow::anyhow!("unknown account {}", l.account))?;
-            Ok(Line { account, unit_id: l.unit_id, fee_item_id: l.fee_item_id, debit: l.debit, credit: l.credit }.reversed())
+            let line = ledger::stored_line(l).ok_or_else(|| anyhow::anyhow!("unknown account {}", l.account))?;
+            Ok(line.reversed())
         })
         .collect::<Result<Vec<Line>>>()?;
     ledger::post(

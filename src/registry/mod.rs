@@ -100,6 +100,12 @@ pub fn local_today(compound: &compound::Model) -> NaiveDate {
     Utc::now().with_timezone(&zone).date_naive()
 }
 
+/// [`local_today`] for a compound known by id.
+pub async fn compound_today(db: &impl ConnectionTrait, compound_id: i64) -> Result<NaiveDate> {
+    let compound = compound::Entity::find_by_id(compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
+    Ok(local_today(&compound))
+}
+
 pub async fn list_compounds(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<compound::Model>> {
     actor.require(Permission::ReadRegistry)?;
     Ok(visible::<compound::Entity>(actor).order_by_asc(compound::Column::Id).all(db).await?)
@@ -648,8 +654,7 @@ pub async fn record_sale<C: ConnectionTrait + TransactionTrait>(
     }
     let voter = rules::designated_voter(&buyers.iter().map(|b| (b.owner_id, b.designated_voter)).collect::<Vec<_>>())
         .map_err(|rule| Error::invalid("buyers", rule))?;
-    let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
-    if date > local_today(&compound) {
+    if date > compound_today(db, unit.compound_id).await? {
         return Err(Error::invalid("date", "a sale is recorded once it has happened: the date is in the future"));
     }
     let txn = db.begin().await?;
