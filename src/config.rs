@@ -19,6 +19,76 @@ pub struct Config {
     /// `WUYE_GATEWAY_SECRET`: the key the built-in payment gateway signs callbacks with. Unset,
     /// a random key is made at start-up, so no callback can be forged (nor accepted).
     pub gateway_secret: String,
+    /// `WUYE_PUBLIC_URL`: where owners reach wuye, for the links in emails. Default: the listen address.
+    pub public_url: String,
+    pub mail: MailConfig,
+    pub jobs: JobsConfig,
+}
+
+/// Email: how it leaves, and how hard the outbox tries.
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    pub transport: MailTransport,
+    /// `WUYE_MAIL_FROM`: the From address, e.g. `物业服务中心 <service@example.com>`.
+    pub from: String,
+    /// `WUYE_MAIL_LANGUAGE`: zh (default) or en, the language of the letters.
+    pub language: Language,
+    /// `WUYE_MAIL_MAX_ATTEMPTS`: attempts before a message is left failed for a manager to retry.
+    pub max_attempts: i32,
+    /// `WUYE_MAIL_RETRY_SECONDS`: the first wait after a failed attempt; each next wait doubles.
+    pub retry_seconds: i64,
+}
+
+/// `WUYE_MAIL_TRANSPORT`: file (default), smtp or stub.
+#[derive(Clone, Debug)]
+pub enum MailTransport {
+    /// `.eml` files in `WUYE_MAIL_DIR` (default `mail`): no mail server needed.
+    File { dir: std::path::PathBuf },
+    /// `WUYE_SMTP_HOST`, `WUYE_SMTP_PORT` (default 587, or 465 with tls), `WUYE_SMTP_SECURITY`
+    /// (starttls, the default; tls; or none, for a local relay), `WUYE_SMTP_USERNAME` and
+    /// `WUYE_SMTP_PASSWORD` (both or neither).
+    Smtp { host: String, port: u16, security: SmtpSecurity, credentials: Option<(String, String)> },
+    /// Kept in memory (for tests).
+    Stub,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    StartTls,
+    Tls,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Zh,
+    En,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Zh => "zh",
+            Language::En => "en",
+        }
+    }
+}
+
+/// The scheduler and the background workers.
+#[derive(Clone, Debug)]
+pub struct JobsConfig {
+    /// `WUYE_SCHEDULER`: on (default) or off. Off, this replica serves HTTP only: no scheduled
+    /// ticks, no job runs, no email delivery (another replica does them).
+    pub enabled: bool,
+    /// `WUYE_JOB_<NAME>` (a cron expression with seconds, or `off`) and `WUYE_JOB_<NAME>_ZONE`
+    /// (default `WUYE_JOBS_ZONE`, itself default Asia/Shanghai), for each job in `wuye jobs list`.
+    pub schedules: Vec<crate::jobs::JobSchedule>,
+    /// `WUYE_JOB_MAX_ATTEMPTS`: attempts of a failing run before it is left failed.
+    pub max_attempts: i32,
+    /// `WUYE_JOB_RETRY_SECONDS`: the first wait before a failed run is retried; each next doubles.
+    pub retry_seconds: i64,
+    /// `WUYE_WORKER_POLL_MS`: how often the workers look for due work.
+    pub poll: std::time::Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wuye.db?mode=rwc";
@@ -43,9 +113,39 @@ impl Config {
         let listen = listen
             .parse()
             .map_err(|_| format!("WUYE_LISTEN must be an address and port like 127.0.0.1:8080, got {listen:?}"))?;
+        let mail = MailConfig {
+            transport: mail_transport(&get)?,
+            from: {
+                let from = get("WUYE_MAIL_FROM").unwrap_or("物业服务中心 <noreply@wuye.localhost>");
+                from.parse::<lettre::message::Mailbox>()
+                    .map_err(|_| format!("WUYE_MAIL_FROM must be an address like 物业服务中心 <service@example.com>, got {from:?}"))?;
+                from.to_string()
+            },
+            language: match get("WUYE_MAIL_LANGUAGE").unwrap_or("zh") {
+                "zh" => Language::Zh,
+                "en" => Language::En,
+                other => return Err(format!("WUYE_MAIL_LANGUAGE must be zh or en, got {other:?}")),
+            },
+            max_attempts: number(get("WUYE_MAIL_MAX_ATTEMPTS"), "WUYE_MAIL_MAX_ATTEMPTS", 8, 1..=100)?,
+            retry_seconds: number(get("WUYE_MAIL_RETRY_SECONDS"), "WUYE_MAIL_RETRY_SECONDS", 60, 1..=24 * 3600)?,
+        };
+        let jobs = JobsConfig {
+            enabled: switch(get("WUYE_SCHEDULER"), "WUYE_SCHEDULER", true)?,
+            schedules: crate::jobs::schedules_from_vars(vars)?,
+            max_attempts: number(get("WUYE_JOB_MAX_ATTEMPTS"), "WUYE_JOB_MAX_ATTEMPTS", 3, 1..=100)?,
+            retry_seconds: number(get("WUYE_JOB_RETRY_SECONDS"), "WUYE_JOB_RETRY_SECONDS", 60, 1..=24 * 3600)?,
+            poll: std::time::Duration::from_millis(number(get("WUYE_WORKER_POLL_MS"), "WUYE_WORKER_POLL_MS", 1000, 10..=60_000)?),
+        };
+        let public_url = get("WUYE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()).unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(format!("WUYE_PUBLIC_URL must start with http:// or https://, got {public_url:?}"));
+        }
         Ok(Config {
             database_url,
             listen,
+            public_url,
+            mail,
+            jobs,
             session_hours: number(get("WUYE_SESSION_HOURS"), "WUYE_SESSION_HOURS", 12, 1..=24 * 90)?,
             login_max_failures: number(get("WUYE_LOGIN_MAX_FAILURES"), "WUYE_LOGIN_MAX_FAILURES", 5, 1..=100)?,
             login_window_minutes: number(get("WUYE_LOGIN_WINDOW_MINUTES"), "WUYE_LOGIN_WINDOW_MINUTES", 15, 1..=24 * 60)?,
@@ -61,6 +161,40 @@ impl Config {
                 }
             },
         })
+    }
+}
+
+fn mail_transport<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<MailTransport, String> {
+    match get("WUYE_MAIL_TRANSPORT").unwrap_or("file") {
+        "file" => Ok(MailTransport::File { dir: get("WUYE_MAIL_DIR").unwrap_or("mail").into() }),
+        "stub" => Ok(MailTransport::Stub),
+        "smtp" => {
+            let host = get("WUYE_SMTP_HOST").ok_or("WUYE_SMTP_HOST must be set when WUYE_MAIL_TRANSPORT is smtp")?.to_string();
+            let security = match get("WUYE_SMTP_SECURITY").unwrap_or("starttls") {
+                "starttls" => SmtpSecurity::StartTls,
+                "tls" => SmtpSecurity::Tls,
+                "none" => SmtpSecurity::None,
+                other => return Err(format!("WUYE_SMTP_SECURITY must be starttls, tls or none, got {other:?}")),
+            };
+            let default_port = if security == SmtpSecurity::Tls { 465 } else { 587 };
+            let port = number(get("WUYE_SMTP_PORT"), "WUYE_SMTP_PORT", default_port, 1..=65535)?;
+            let credentials = match (get("WUYE_SMTP_USERNAME"), get("WUYE_SMTP_PASSWORD")) {
+                (Some(user), Some(password)) => Some((user.to_string(), password.to_string())),
+                (None, None) => None,
+                _ => return Err("WUYE_SMTP_USERNAME and WUYE_SMTP_PASSWORD must be set together".into()),
+            };
+            Ok(MailTransport::Smtp { host, port, security, credentials })
+        }
+        other => Err(format!("WUYE_MAIL_TRANSPORT must be file, smtp or stub, got {other:?}")),
+    }
+}
+
+fn switch(value: Option<&str>, name: &str, default: bool) -> Result<bool, String> {
+    match value {
+        None => Ok(default),
+        Some("on" | "true" | "1") => Ok(true),
+        Some("off" | "false" | "0") => Ok(false),
+        Some(other) => Err(format!("{name} must be on or off, got {other:?}")),
     }
 }
 
@@ -98,6 +232,12 @@ mod tests {
             ("WUYE_DATABASE_URL", "mysql://x", "WUYE_DATABASE_URL"),
             ("WUYE_SESSION_HOURS", "0", "WUYE_SESSION_HOURS"),
             ("WUYE_LOGIN_MAX_FAILURES", "many", "WUYE_LOGIN_MAX_FAILURES"),
+            ("WUYE_MAIL_TRANSPORT", "smtp", "WUYE_SMTP_HOST"),
+            ("WUYE_MAIL_FROM", "nobody", "WUYE_MAIL_FROM"),
+            ("WUYE_SCHEDULER", "maybe", "WUYE_SCHEDULER"),
+            ("WUYE_JOB_LATE_FEES", "every day", "WUYE_JOB_LATE_FEES"),
+            ("WUYE_JOB_LATE_FEES_ZONE", "Mars/Olympus", "WUYE_JOB_LATE_FEES_ZONE"),
+            ("WUYE_JOB_BILLRUN", "0 0 1 1 * *", "WUYE_JOB_BILLRUN"),
         ];
         for (name, value, expected) in cases {
             let error = Config::from_vars(&vars(&[(name, value)]), DEFAULT_DATABASE_URL).unwrap_err();

@@ -10,9 +10,12 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod ledger;
+pub mod mail;
 pub mod payments;
 pub mod registry;
+pub mod reminders;
 pub mod types;
 
 use std::sync::Arc;
@@ -25,11 +28,13 @@ use sea_orm::DatabaseConnection;
 
 pub use config::Config;
 
-/// What every request handler may use.
+/// What every request handler and worker may use.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    /// Rung when work is queued here, so this replica's workers start on it at once.
+    pub wakeups: Arc<jobs::Wakeups>,
 }
 
 pub struct Application;
@@ -37,6 +42,7 @@ pub struct Application;
 pub struct App {
     acceptor: TcpAcceptor,
     state: AppState,
+    mailer: mail::Mailer,
     port: u16,
 }
 
@@ -55,7 +61,9 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().map(|s| s.port()))
             .ok_or_else(|| anyhow::anyhow!("the listener has no TCP address"))?;
-        Ok(App { acceptor, state: AppState { db, config: Arc::new(config) }, port })
+        let mailer = mail::Mailer::new(&config.mail)?;
+        let state = AppState { db, config: Arc::new(config), wakeups: Default::default() };
+        Ok(App { acceptor, state, mailer, port })
     }
 }
 
@@ -68,12 +76,31 @@ impl App {
         &self.state.db
     }
 
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Where email goes; with the stub transport, what was sent.
+    pub fn mailer(&self) -> &mail::Mailer {
+        &self.mailer
+    }
+
+    /// Serves HTTP and, unless `WUYE_SCHEDULER=off`, runs the scheduler and the outbox worker,
+    /// until the process is asked to stop; then lets the workers finish what they hold.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut workers = tokio::task::JoinSet::new();
+        if self.state.config.jobs.enabled {
+            workers.spawn(jobs::run_scheduler(self.state.clone(), stopped.clone()));
+            workers.spawn(mail::run_worker(self.state.clone(), self.mailer.clone(), stopped));
+        }
         let routes = http::routes(self.state);
-        Server::new_with_acceptor(self.acceptor)
+        let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown_signal(), Some(std::time::Duration::from_secs(10)))
-            .await?;
-        Ok(())
+            .await;
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), workers.join_all()).await;
+        Ok(served?)
     }
 }
 

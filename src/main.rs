@@ -4,7 +4,7 @@ use sea_orm::EntityTrait;
 use wuye::{
     Application, Config,
     auth::{self, Actor, NewAccount, Role},
-    config, db, demo, registry,
+    config, db, demo, jobs, registry,
 };
 
 #[derive(Parser)]
@@ -32,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Scheduled jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Import units and owners of a compound from a CSV file (UTF-8 or GBK).
     Import {
         /// The compound to import into.
@@ -52,6 +57,17 @@ enum LedgerCommand {
         /// Only this compound.
         #[arg(long)]
         compound: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Each job's schedule, time zone, catch-up policy and next fire times.
+    List,
+    /// Run a job now, for every company, and wait for its outcome (exits 1 if a run failed).
+    Run {
+        /// bill_run, late_fees, arrears_reminders or session_cleanup
+        name: String,
     },
 }
 
@@ -133,6 +149,37 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             if broken > 0 {
                 return Err(anyhow::anyhow!("{broken} compound ledger(s) do not verify"));
+            }
+            Ok(())
+        }
+        Command::Jobs { command: JobsCommand::List } => {
+            let now = chrono::Utc::now();
+            for schedule in &config.jobs.schedules {
+                let job = schedule.job;
+                let expression = if schedule.cron.is_some() { schedule.expression.as_str() } else { "off" };
+                println!("{:<18} {:<16} {} catch-up {}, {}", job.name(), expression, schedule.zone, format!("{:?}", job.catch_up()).to_lowercase(), if job.per_company() { "per company" } else { "platform" });
+                for at in schedule.next_fire_times(now, 3) {
+                    println!("{:<18} next {}", "", at.with_timezone(&schedule.zone).format("%Y-%m-%d %H:%M:%S %Z"));
+                }
+            }
+            Ok(())
+        }
+        Command::Jobs { command: JobsCommand::Run { name } } => {
+            let job = jobs::Job::parse(&name).ok_or_else(|| {
+                let names: Vec<&str> = jobs::Job::ALL.iter().map(|j| j.name()).collect();
+                anyhow::anyhow!("no job is called {name:?}; the jobs are {}", names.join(", "))
+            })?;
+            let db = db::connect(&config.database_url).await?;
+            db::migrate(&db).await?;
+            let state = wuye::AppState { db, config: std::sync::Arc::new(config), wakeups: Default::default() };
+            let runs = jobs::run_now(&state, job).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let failed = runs.iter().filter(|r| r.status != "succeeded").count();
+            for run in &runs {
+                let whose = run.company_id.map_or("platform".to_string(), |c| format!("company {c}"));
+                println!("run {} ({whose}): {} {}", run.id, run.status, run.counts.as_deref().or(run.error.as_deref()).unwrap_or(""));
+            }
+            if failed > 0 {
+                return Err(anyhow::anyhow!("{failed} run(s) failed"));
             }
             Ok(())
         }

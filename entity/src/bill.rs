@@ -25,9 +25,13 @@ pub struct Model {
     pub late_fee_paid: i64,
     pub late_fee_waived: i64,
     /// Fen of late fee accrued up to `late_fee_accrued_through`: brought up to date whenever the
-    /// principal owed changes, so that later days run on the principal then owed.
+    /// principal owed changes (so that later days run on the principal then owed) and daily by
+    /// the late-fee job. The figure as read; `late_fee_fen_days` is what it is computed from.
     pub late_fee_accrued: i64,
     pub late_fee_accrued_through: Option<Date>,
+    /// Principal owed x days overdue, summed over the days up to `late_fee_accrued_through`:
+    /// the exact basis of the late fee, which is this times the daily rate, rounded once.
+    pub late_fee_fen_days: i64,
     pub due_date: Date,
     pub created_at: DateTimeUtc,
 }

@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_registry_and_accounts;
 mod m20261127_000002_billing_and_ledger;
+mod m20261127_000003_jobs_and_mail;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_registry_and_accounts::Migration),
             Box::new(m20261127_000002_billing_and_ledger::Migration),
+            Box::new(m20261127_000003_jobs_and_mail::Migration),
         ]
     }
 }

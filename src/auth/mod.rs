@@ -221,6 +221,23 @@ pub async fn logout(db: &impl ConnectionTrait, actor: &Actor) -> Result<()> {
     Ok(())
 }
 
+/// The hourly clean-up: sessions past their expiry or revoked, and failed logins older than
+/// the throttling window, no longer decide anything; they are removed.
+pub async fn remove_expired_sessions(db: &impl ConnectionTrait, config: &Config) -> Result<crate::jobs::Counts> {
+    let now = Utc::now();
+    let sessions = session::Entity::delete_many()
+        .filter(sea_orm::Condition::any().add(session::Column::ExpiresAt.lt(now)).add(session::Column::RevokedAt.is_not_null()))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let failures = login_failure::Entity::delete_many()
+        .filter(login_failure::Column::FailedAt.lt(now - chrono::Duration::minutes(config.login_window_minutes)))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(crate::jobs::Counts::from([("sessions", sessions as i64), ("failed_logins", failures as i64)]))
+}
+
 /// Revokes every open session of an account.
 pub async fn revoke_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result<()> {
     session::Entity::update_many()

@@ -88,6 +88,10 @@ pub enum Permission {
     ReadLedger,
     /// An owner's own bills, payments, statements and online payment orders.
     PayOwnBills,
+    /// See job runs and start a job now.
+    RunJobs,
+    /// See the email outbox and send a failed message again.
+    ManageOutbox,
 }
 
 
@@ -101,7 +105,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ReadRegistry => role != Owner,
         WriteRegistry => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
         ViewOwnUnits | PayOwnBills => role == Owner,
-        ManageFees | RunBills | AdjustBills | ReversePayments => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
+        ManageFees | RunBills | AdjustBills | ReversePayments | RunJobs | ManageOutbox => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
         ReadBilling => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Cashier | Committee),
         CollectPayments => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Cashier),
         ReadLedger => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),

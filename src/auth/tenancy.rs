@@ -33,7 +33,9 @@ macro_rules! tenant_owned {
     };
 }
 
-use entity::{bill, building, common_income, company, compound, fee_item, owner, ownership, payment, payment_order, stairwell, unit, user};
+use entity::{
+    bill, building, common_income, company, compound, fee_item, outbox_message, owner, ownership, payment, payment_order, stairwell, unit, user,
+};
 tenant_owned!(company::Entity, "company", Id, None);
 tenant_owned!(compound::Entity, "compound", CompanyId, Some(compound::Column::Id));
 tenant_owned!(building::Entity, "building", CompanyId, Some(building::Column::CompoundId));
@@ -47,6 +49,8 @@ tenant_owned!(bill::Entity, "bill", CompanyId, Some(bill::Column::CompoundId));
 tenant_owned!(payment::Entity, "payment", CompanyId, Some(payment::Column::CompoundId));
 tenant_owned!(payment_order::Entity, "payment order", CompanyId, Some(payment_order::Column::CompoundId));
 tenant_owned!(common_income::Entity, "common-area income", CompanyId, Some(common_income::Column::CompoundId));
+tenant_owned!(outbox_message::Entity, "message", CompanyId, Some(outbox_message::Column::CompoundId));
+
 
 /// All rows of `E` the actor may see.
 pub fn visible<E: TenantOwned>(actor: &Actor) -> Select<E> {

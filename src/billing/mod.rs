@@ -560,6 +560,7 @@ async fn bill_compound(
             late_fee_waived: Set(0),
             late_fee_accrued: Set(0),
             late_fee_accrued_through: Set(None),
+            late_fee_fen_days: Set(0),
             due_date: Set(*due_date),
             created_at: Set(now),
             ..Default::default()
@@ -596,8 +597,9 @@ pub struct BillState {
     pub fee_item: String,
     /// Principal still owed: amount + adjustments - paid.
     pub outstanding: Money,
-    /// Late fee accrued in all as of today.
+    /// Late fee accrued in all as of today, and the fen-days it was computed from.
     pub late_fee_accrued: Money,
+    pub late_fee_fen_days: i64,
     /// Late fee owed as of today, after what was paid or waived.
     pub late_fee: Money,
 }
@@ -619,16 +621,23 @@ pub async fn bill_states(db: &impl ConnectionTrait, bills: Vec<bill::Model>, as_
             let item = items.get(&bill.fee_item_id);
             let outstanding = Money::from_fen(bill.amount + bill.adjusted - bill.paid);
             let accrued = rules::Accrued {
-                amount: Money::from_fen(bill.late_fee_accrued),
+                fen_days: bill.late_fee_fen_days,
                 through: bill.late_fee_accrued_through,
                 billed: Money::from_fen(bill.amount + bill.adjusted),
             };
-            let late_fee_accrued = match item.and_then(late_fee_policy) {
+            let accrued = match item.and_then(late_fee_policy) {
                 Some(policy) => rules::late_fee(outstanding, bill.due_date, as_of, &policy, accrued),
-                None => Money::ZERO,
+                None => rules::LateFee { fen_days: 0, amount: Money::ZERO },
             };
-            let late_fee = Money::from_fen((late_fee_accrued.fen() - bill.late_fee_paid - bill.late_fee_waived).max(0));
-            BillState { fee_item: item.map(|i| i.name.clone()).unwrap_or_default(), outstanding, late_fee_accrued, late_fee, bill }
+            let late_fee = Money::from_fen((accrued.amount.fen() - bill.late_fee_paid - bill.late_fee_waived).max(0));
+            BillState {
+                fee_item: item.map(|i| i.name.clone()).unwrap_or_default(),
+                outstanding,
+                late_fee_accrued: accrued.amount,
+                late_fee_fen_days: accrued.fen_days,
+                late_fee,
+                bill,
+            }
         })
         .collect())
 }
@@ -638,8 +647,15 @@ pub async fn bill_states(db: &impl ConnectionTrait, bills: Vec<bill::Model>, as_
 pub fn with_late_fee_brought_up_to_date(state: &BillState, today: NaiveDate) -> bill::ActiveModel {
     let mut active: bill::ActiveModel = state.bill.clone().into();
     active.late_fee_accrued = Set(state.late_fee_accrued.fen());
+    active.late_fee_fen_days = Set(state.late_fee_fen_days);
     active.late_fee_accrued_through = Set(Some(today));
     active
+}
+
+/// The condition "principal still owed on the bill" (amount + adjustments - paid > 0), for queries.
+pub fn principal_still_owed() -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Expr::col(bill::Column::Amount).add(Expr::col(bill::Column::Adjusted)).sub(Expr::col(bill::Column::Paid)).gt(0)
 }
 
 /// A unit's bills, oldest due first.
@@ -802,4 +818,45 @@ pub async fn list_bill_runs(db: &impl ConnectionTrait, actor: &Actor, compound_i
     actor.require(Permission::ReadBilling)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     Ok(bill_run::Entity::find().filter(bill_run::Column::CompoundId.eq(compound.id)).order_by_desc(bill_run::Column::Id).all(db).await?)
+}
+
+/// The daily late-fee accrual of a company's compounds: each overdue bill with principal owed
+/// and a late-fee policy gets its late fee written down as of the compound's today, so that
+/// what is owed can be read (and summed) straight from the bills. Exact: the late fee is kept
+/// as fen-days (see [`rules::late_fee`]), so daily write-downs lose nothing to rounding; a
+/// second run on the same day changes nothing.
+pub async fn accrue_late_fees(db: &sea_orm::DatabaseConnection, company_id: i64) -> Result<crate::jobs::Counts> {
+    let mut counts = crate::jobs::Counts::from([("compounds", 0), ("bills", 0)]);
+    let compounds = compound::Entity::find().filter(compound::Column::CompanyId.eq(company_id)).order_by_asc(compound::Column::Id).all(db).await?;
+    for compound in compounds {
+        let today = crate::registry::local_today(&compound);
+        let txn = db.begin().await?;
+        // Payments write the same bills down; the chain lock puts them one after the other.
+        ledger::lock_chain(&txn, compound.id).await?;
+        let with_policy: Vec<i64> = fee_item::Entity::find()
+            .select_only()
+            .column(fee_item::Column::Id)
+            .filter(fee_item::Column::CompoundId.eq(compound.id))
+            .filter(fee_item::Column::LateFeeDailyRate.is_not_null())
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let overdue = bill::Entity::find()
+            .filter(bill::Column::CompoundId.eq(compound.id))
+            .filter(bill::Column::FeeItemId.is_in(with_policy))
+            .filter(bill::Column::DueDate.lt(today))
+            .filter(principal_still_owed())
+            .all(&txn)
+            .await?;
+        for state in bill_states(&txn, overdue, today).await? {
+            if state.bill.late_fee_accrued_through == Some(today) {
+                continue;
+            }
+            with_late_fee_brought_up_to_date(&state, today).update(&txn).await?;
+            *counts.entry("bills").or_default() += 1;
+        }
+        txn.commit().await?;
+        *counts.entry("compounds").or_default() += 1;
+    }
+    Ok(counts)
 }

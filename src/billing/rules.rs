@@ -272,29 +272,37 @@ pub struct LateFeePolicy {
     pub cap: Option<Decimal>,
 }
 
-/// A bill's late fee in all as of `as_of`: what had accrued by `accrued_through`, plus simple
-/// daily interest on the principal owed since then (`principal` x rate x days), counting only
-/// days after the grace period; capped as a share of the principal billed; half up to the fen.
-///
-/// Bringing `accrued` up to date whenever the principal owed changes (a payment, a reversal, an
-/// adjustment) makes every day run on the principal owed that day.
-pub fn late_fee(principal: Money, due_date: NaiveDate, as_of: NaiveDate, policy: &LateFeePolicy, accrued: Accrued) -> Money {
+/// A bill's late fee in all as of `as_of`: simple daily interest on the principal owed each day,
+/// counting only days after the grace period; capped as a share of the principal billed; half
+/// up to the fen, once. It is computed from principal x days (fen-days, an integer): what had
+/// accrued by `accrued.through`, plus `principal` for every day since. So bringing the accrual
+/// up to date (whenever the principal owed changes, and daily) loses nothing to rounding.
+pub fn late_fee(principal: Money, due_date: NaiveDate, as_of: NaiveDate, policy: &LateFeePolicy, accrued: Accrued) -> LateFee {
     let runs_from = due_date + chrono::Duration::days(policy.grace_days);
     let from = accrued.through.map_or(runs_from, |through| through.max(runs_from));
     let days = (as_of - from).num_days();
-    let more = if days > 0 && principal.is_positive() { principal.to_decimal() * policy.daily_rate * Decimal::from(days) } else { Decimal::ZERO };
-    let total = accrued.amount.to_decimal() + more;
+    let more = if days > 0 && principal.is_positive() { principal.fen().saturating_mul(days) } else { 0 };
+    let fen_days = accrued.fen_days.saturating_add(more);
+    let total = policy.daily_rate * Decimal::from(fen_days) / Decimal::ONE_HUNDRED;
     let capped = match policy.cap {
         Some(cap) => total.min(accrued.billed.to_decimal() * cap),
         None => total,
     };
-    Money::from_decimal(capped, Rounding::HalfUp).unwrap_or(Money::ZERO)
+    LateFee { fen_days, amount: Money::from_decimal(capped, Rounding::HalfUp).unwrap_or(Money::ZERO) }
 }
 
-/// What a bill had accrued in late fees when last brought up to date, and what it billed.
+/// A bill's late fee as of a day, and the fen-days it was computed from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LateFee {
+    pub fen_days: i64,
+    pub amount: Money,
+}
+
+/// What a bill had accrued when last brought up to date, and what it billed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Accrued {
-    pub amount: Money,
+    /// Principal owed x days, summed through `through`.
+    pub fen_days: i64,
     pub through: Option<NaiveDate>,
     /// The principal billed (amount plus adjustments), which the cap is a share of.
     pub billed: Money,
@@ -381,14 +389,30 @@ mod tests {
         let due = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let as_of = due + chrono::Duration::days(100);
         let principal = Money::from_fen(127584);
-        let fresh = Accrued { amount: Money::ZERO, through: None, billed: principal };
-        assert_eq!(late_fee(principal, due, as_of, &policy, fresh).to_string(), "38.28");
+        let fresh = Accrued { fen_days: 0, through: None, billed: principal };
+        let fee = |policy: &LateFeePolicy, as_of| late_fee(principal, due, as_of, policy, fresh).amount.to_string();
+        assert_eq!(fee(&policy, as_of), "38.28");
         // Grace days run first; the cap bounds the rest.
         let graced = LateFeePolicy { grace_days: 10, ..policy.clone() };
-        assert_eq!(late_fee(principal, due, as_of, &graced, fresh).to_string(), "34.45");
+        assert_eq!(fee(&graced, as_of), "34.45");
         let capped = LateFeePolicy { cap: Some(dec("0.01")), ..policy.clone() };
-        assert_eq!(late_fee(principal, due, as_of, &capped, fresh).to_string(), "12.76");
-        assert_eq!(late_fee(principal, due, due, &policy, fresh), Money::ZERO);
+        assert_eq!(fee(&capped, as_of), "12.76");
+        assert_eq!(fee(&policy, due), "0.00");
+    }
+
+    #[test]
+    fn writing_the_accrual_down_daily_loses_nothing_to_rounding() {
+        // 0.382752 a day: rounding each day's figure would give 38.00 after 100 days, not 38.28.
+        let policy = LateFeePolicy { daily_rate: dec("0.0003"), grace_days: 0, cap: None };
+        let due = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let principal = Money::from_fen(127584);
+        let mut accrued = Accrued { fen_days: 0, through: None, billed: principal };
+        for day in 1..=100 {
+            let as_of = due + chrono::Duration::days(day);
+            accrued = Accrued { fen_days: late_fee(principal, due, as_of, &policy, accrued).fen_days, through: Some(as_of), ..accrued };
+        }
+        let as_of = due + chrono::Duration::days(100);
+        assert_eq!(late_fee(principal, due, as_of, &policy, accrued).amount.to_string(), "38.28");
     }
 
     #[test]
@@ -398,14 +422,15 @@ mod tests {
         let policy = LateFeePolicy { daily_rate: dec("0.0003"), grace_days: 0, cap: None };
         let due = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let day = |n| due + chrono::Duration::days(n);
-        let accrued = Accrued { amount: Money::from_fen(1500), through: Some(day(50)), billed: Money::from_fen(100000) };
-        assert_eq!(late_fee(Money::from_fen(50000), due, day(60), &policy, accrued).to_string(), "16.50");
+        let accrued = Accrued { fen_days: 100000 * 50, through: Some(day(50)), billed: Money::from_fen(100000) };
+        assert_eq!(late_fee(Money::from_fen(100000), due, day(50), &policy, accrued).amount.to_string(), "15.00");
+        assert_eq!(late_fee(Money::from_fen(50000), due, day(60), &policy, accrued).amount.to_string(), "16.50");
         // Paid off: what had accrued stays owed, nothing more runs.
-        assert_eq!(late_fee(Money::ZERO, due, day(90), &policy, accrued).to_string(), "15.00");
+        assert_eq!(late_fee(Money::ZERO, due, day(90), &policy, accrued).amount.to_string(), "15.00");
         // Brought up to date inside the grace period: the grace still counts from the due date.
         let graced = LateFeePolicy { grace_days: 10, ..policy };
-        let early = Accrued { amount: Money::ZERO, through: Some(day(5)), billed: Money::from_fen(100000) };
-        assert_eq!(late_fee(Money::from_fen(100000), due, day(20), &graced, early).to_string(), "3.00");
+        let early = Accrued { fen_days: 0, through: Some(day(5)), billed: Money::from_fen(100000) };
+        assert_eq!(late_fee(Money::from_fen(100000), due, day(20), &graced, early).amount.to_string(), "3.00");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::
 use poem_openapi::{OpenApiService, Tags};
 use sea_orm::ConnectionTrait;
 
-use crate::{AppState, auth, billing, error::problem_for_poem_error, ledger, payments, registry};
+use crate::{AppState, auth, billing, error::problem_for_poem_error, jobs, ledger, mail, payments, registry, reminders};
 
 /// One tag per business area; every operation carries exactly one.
 #[derive(Tags)]
@@ -27,6 +27,9 @@ pub enum Area {
     /// The double-entry journal, its verification, and common-area income.
     #[oai(rename = "ledger")]
     Ledger,
+    /// Scheduled jobs and their runs, and the email outbox.
+    #[oai(rename = "jobs")]
+    Jobs,
 }
 
 pub fn routes(state: AppState) -> impl poem::Endpoint {
@@ -37,11 +40,14 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
             billing::api::BillingApi(state.clone()),
             payments::api::PaymentsApi(state.clone()),
             ledger::api::LedgerApi(state.clone()),
+            reminders::api::RemindersApi(state.clone()),
+            jobs::api::JobsApi(state.clone()),
+            mail::api::OutboxApi(state.clone()),
         ),
         "wuye",
         env!("CARGO_PKG_VERSION"),
     )
-    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger.");
+    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox.");
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let max_body = state.config.max_body_bytes;

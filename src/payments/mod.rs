@@ -492,6 +492,7 @@ mod tests {
             late_fee_waived: 0,
             late_fee_accrued: 0,
             late_fee_accrued_through: None,
+            late_fee_fen_days: 0,
             due_date: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
             created_at: Utc::now(),
         };
@@ -500,6 +501,7 @@ mod tests {
             fee_item: "物业费".into(),
             outstanding: Money::from_fen(outstanding),
             late_fee_accrued: Money::from_fen(late_fee),
+            late_fee_fen_days: 0,
             late_fee: Money::from_fen(late_fee),
         }
     }

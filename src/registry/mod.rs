@@ -318,6 +318,13 @@ pub struct UnitRecord {
     pub owners: Vec<(ownership::Model, owner::Model)>,
 }
 
+impl UnitRecord {
+    /// How people name the flat: building, stairwell, number ("3栋 2单元 501").
+    pub fn label(&self) -> String {
+        format!("{} {} {}", self.building, self.stairwell, self.unit.number)
+    }
+}
+
 #[derive(Default)]
 pub struct UnitFilter {
     pub compound_id: Option<i64>,
@@ -404,7 +411,7 @@ pub async fn get_unit(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> Resu
 }
 
 /// Adds building and stairwell names and current owners to units, in three queries in all.
-async fn unit_records(db: &impl ConnectionTrait, units: Vec<unit::Model>) -> Result<Vec<UnitRecord>> {
+pub async fn unit_records(db: &impl ConnectionTrait, units: Vec<unit::Model>) -> Result<Vec<UnitRecord>> {
     let unit_ids: Vec<i64> = units.iter().map(|u| u.id).collect();
     let building_names: HashMap<i64, String> = building::Entity::find()
         .filter(building::Column::Id.is_in(units.iter().map(|u| u.building_id)))
@@ -432,14 +439,22 @@ async fn unit_records(db: &impl ConnectionTrait, units: Vec<unit::Model>) -> Res
         .collect())
 }
 
+/// Every ownership of the given units, past and present, with its owner, keyed by unit.
+pub async fn ownership_histories(db: &impl ConnectionTrait, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<(ownership::Model, owner::Model)>>> {
+    owners_by_unit(db, unit_ids, false).await
+}
+
 /// The open ownerships of the given units with their owners, keyed by unit.
 async fn current_owners(db: &impl ConnectionTrait, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<(ownership::Model, owner::Model)>>> {
-    let ownerships = ownership::Entity::find()
-        .filter(ownership::Column::UnitId.is_in(unit_ids.iter().copied()))
-        .filter(ownership::Column::EndedOn.is_null())
-        .order_by_asc(ownership::Column::Id)
-        .all(db)
-        .await?;
+    owners_by_unit(db, unit_ids, true).await
+}
+
+async fn owners_by_unit(db: &impl ConnectionTrait, unit_ids: &[i64], open_only: bool) -> Result<HashMap<i64, Vec<(ownership::Model, owner::Model)>>> {
+    let mut query = ownership::Entity::find().filter(ownership::Column::UnitId.is_in(unit_ids.iter().copied()));
+    if open_only {
+        query = query.filter(ownership::Column::EndedOn.is_null());
+    }
+    let ownerships = query.order_by_asc(ownership::Column::Id).all(db).await?;
     let mut by_unit: HashMap<i64, Vec<(ownership::Model, owner::Model)>> = HashMap::new();
     for (ownership, owner) in with_owners(db, ownerships).await? {
         by_unit.entry(ownership.unit_id).or_default().push((ownership, owner));
