@@ -143,6 +143,16 @@ const MATRIX: &[(&str, &str, Who)] = &[
     ("GET", "/compounds/{id}/ledger/verification", Who::Roles(LEDGER_READERS)),
     ("GET", "/compounds/{id}/ledger/entries", Who::Roles(LEDGER_READERS)),
     ("GET", "/compounds/{id}/common-income", Who::Roles(LEDGER_READERS)),
+    // Arrears reminders of a unit, as they were sent.
+    ("GET", "/units/{id}/reminders", Who::Roles(UNIT_MONEY)),
+    // Scheduled jobs and the email outbox: `RunJobs` and `ManageOutbox`, the office's.
+    ("GET", "/jobs", Who::Roles(OFFICE)),
+    ("GET", "/jobs/runs", Who::Roles(OFFICE)),
+    ("POST", "/jobs/runs", Who::Roles(OFFICE)),
+    ("GET", "/jobs/runs/{id}", Who::Roles(OFFICE)),
+    ("GET", "/outbox", Who::Roles(OFFICE)),
+    ("GET", "/outbox/{id}", Who::Roles(OFFICE)),
+    ("POST", "/outbox/{id}/retry", Who::Roles(OFFICE)),
 ];
 
 fn expectation(method: &str, path: &str) -> Who {
@@ -403,6 +413,34 @@ async fn fresh_order(app: &TestApp, company: &Company) -> Value {
     order
 }
 
+/// A fresh queued run of the late-fee job for the company.
+async fn fresh_run(app: &TestApp, company: &Company) -> i64 {
+    let (status, runs) = app.post("/jobs/runs", company.token(Manager), json!({ "job": "late_fees" })).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "fresh run: {runs}");
+    runs[0]["id"].as_i64().unwrap()
+}
+
+/// A fresh message in the company's outbox, in the given state (no endpoint writes one).
+async fn fresh_message(app: &TestApp, company: &Company, status: &str) -> i64 {
+    use sea_orm::{ActiveModelTrait, Set};
+    let email = wuye::mail::NewEmail {
+        company_id: company.t.company_id,
+        compound_id: company.t.compound_id,
+        kind: "test",
+        reference: None,
+        recipient: format!("owner@{}.test", company.slug()),
+        recipient_name: "业主".into(),
+        subject: "主题".into(),
+        body: "正文".into(),
+        language: wuye::config::Language::Zh,
+    };
+    let message = wuye::mail::enqueue(&app.db, email).await.expect("enqueue");
+    let mut active: entity::outbox_message::ActiveModel = message.into();
+    active.status = Set(status.into());
+    active.attempts = Set(if status == "failed" { 8 } else { 0 });
+    active.update(&app.db).await.expect("set the message's state").id
+}
+
 /// A fresh technician login in the company, to disable or enable.
 async fn fresh_account(app: &TestApp, company: &Company) -> i64 {
     let account = json!({
@@ -560,6 +598,26 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
         ("GET", "/compounds/{id}/ledger/verification") => plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "intact": true })),
         ("GET", "/compounds/{id}/ledger/entries") => plain(at(t.compound_id)).expecting(json!({ "page": 1 })),
         ("GET", "/compounds/{id}/common-income") => plain(at(t.compound_id)),
+
+        // Reminders, jobs and the outbox. Job runs are only queued: the test server runs no
+        // scheduler, so none of them changes the books the other calls look at.
+        ("GET", "/units/{id}/reminders") => plain(at(t.unit_id)),
+        ("GET", "/jobs") => plain(path.into()).expecting(json!([{ "name": "bill_run", "time_zone": "Asia/Shanghai" }])),
+        ("GET", "/jobs/runs" | "/outbox") => plain(path.into()),
+        ("POST", "/jobs/runs") => json_call(path.into(), json!({ "job": "late_fees" }))
+            .expecting(json!([{ "job": "late_fees", "trigger": "manual", "status": "queued" }])),
+        ("GET", "/jobs/runs/{id}") => {
+            let run_id = fresh_run(app, target).await;
+            plain(at(run_id)).expecting(json!({ "id": run_id, "job": "late_fees", "company_id": t.company_id }))
+        }
+        ("GET", "/outbox/{id}") => {
+            let message_id = fresh_message(app, target, "pending").await;
+            plain(at(message_id)).expecting(json!({ "id": message_id, "status": "pending", "body": "正文" }))
+        }
+        ("POST", "/outbox/{id}/retry") => {
+            let message_id = fresh_message(app, target, "failed").await;
+            plain(at(message_id)).expecting(json!({ "id": message_id, "status": "pending", "attempts": 0 }))
+        }
         _ => panic!("no request recipe for {method} {path}: add one to call_for"),
     }
 }

@@ -2,21 +2,13 @@
 //! notes: 1.20 元/m²·month x 88.60 m² = 106.32; 1,275.84 overdue 100 days at 0.03%/day = 38.28.
 mod common;
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wuye::auth::Role;
 
 pub const GATEWAY_SECRET: &str = "test-gateway-secret-0123456789";
-
-fn today() -> NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
-}
-
-fn period_of(date: NaiveDate) -> String {
-    format!("{:04}-{:02}", date.year(), date.month())
-}
 
 async fn ok(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> Value {
     let (status, body) = app.request(method, path, Some(token), body).await;

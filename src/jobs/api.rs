@@ -13,7 +13,7 @@ use crate::{
     AppState,
     auth::{Actor, Permission, api::BearerAuth},
     error::{ApiError, Error},
-    http::Area as Tag,
+    http::{Area as Tag, JsonBody},
 };
 use entity::job_run;
 
@@ -75,6 +75,11 @@ impl From<job_run::Model> for JobRunView {
             error: r.error,
         }
     }
+}
+
+#[derive(Object, serde::Deserialize)]
+pub struct StartJob {
+    pub job: Job,
 }
 
 #[derive(ApiResponse)]
@@ -153,10 +158,9 @@ impl JobsApi {
     /// Start a job now, for the caller's company (a platform administrator: every company).
     /// Its effects are idempotent: a run repeated by hand bills nothing twice and sends no
     /// reminder twice.
-    #[oai(path = "/jobs/:id/runs", method = "post")]
-    async fn run_job(&self, auth: BearerAuth, id: Path<String>) -> Result<Queued, ApiError> {
-        let job = Job::parse(&id.0).ok_or(Error::NotFound("job"))?;
-        let runs = super::trigger(&self.0.db, &self.0.config, &auth.0, job).await?;
+    #[oai(path = "/jobs/runs", method = "post")]
+    async fn run_job(&self, auth: BearerAuth, body: JsonBody<StartJob>) -> Result<Queued, ApiError> {
+        let runs = super::trigger(&self.0.db, &self.0.config, &auth.0, body.0.job).await?;
         self.0.wakeups.jobs.notify_one();
         Ok(Queued::Accepted(Json(runs.into_iter().map(Into::into).collect())))
     }

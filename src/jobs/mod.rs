@@ -34,8 +34,9 @@ use crate::{
 use entity::{company, compound, job_run};
 
 /// The jobs there are. A job belongs to the area it works on; its schedule is configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, poem_openapi::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, poem_openapi::Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Job {
     /// The monthly bill run of every compound, then prepaid balances drawn onto the new bills.
     BillRun,

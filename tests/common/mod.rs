@@ -25,6 +25,10 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub database_url: String,
+    /// The server's own database connection, for what no endpoint shows.
+    pub db: sea_orm::DatabaseConnection,
+    /// Where the server's email goes; with the stub transport (the tests' default), what it sent.
+    pub mailer: wuye::mail::Mailer,
     sqlite_file: Option<std::path::PathBuf>,
 }
 
@@ -63,9 +67,11 @@ fn rand_suffix() -> String {
     format!("{nanos:x}")
 }
 
+/// The settings of a test server: a port of its own, email kept in memory, and no scheduler
+/// (so that no job fires in the middle of a test; the jobs tests switch it on).
 pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
-    let mut vars: HashMap<String, String> =
-        [("WUYE_DATABASE_URL", database_url), ("WUYE_LISTEN", "127.0.0.1:0")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let defaults = [("WUYE_DATABASE_URL", database_url), ("WUYE_LISTEN", "127.0.0.1:0"), ("WUYE_SCHEDULER", "off"), ("WUYE_MAIL_TRANSPORT", "stub")];
+    let mut vars: HashMap<String, String> = defaults.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     for (k, v) in overrides {
         vars.insert(k.to_string(), v.to_string());
     }
@@ -92,9 +98,20 @@ impl TestApp {
             owner_ids: vec![],
         };
         wuye::auth::create_account(app.db(), admin).await.expect("create the platform administrator");
+        TestApp::serve(app, database_url, sqlite_file)
+    }
+
+    /// A second server on this one's database, as another replica would be.
+    pub async fn replica(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let app = Application::build(test_config(&self.database_url, overrides)).await.expect("build the replica");
+        TestApp::serve(app, self.database_url.clone(), None)
+    }
+
+    fn serve(app: wuye::App, database_url: String, sqlite_file: Option<std::path::PathBuf>) -> TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
+        let (db, mailer) = (app.db().clone(), app.mailer().clone());
         tokio::spawn(app.run_until_stopped());
-        TestApp { base, client: reqwest::Client::new(), database_url, sqlite_file }
+        TestApp { base, client: reqwest::Client::new(), database_url, db, mailer, sqlite_file }
     }
 
     pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
@@ -234,6 +251,58 @@ pub struct Tenant {
 impl Tenant {
     pub fn token(&self, role: Role) -> &str {
         &self.tokens[&role]
+    }
+}
+
+/// Today in the fixtures' compounds (Asia/Shanghai).
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}
+
+/// The period ("2026-11") a day falls in.
+pub fn period_of(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}", date.year(), date.month())
+}
+
+/// A one-off bill of `amount` on one unit that fell due `days_ago` days ago (a fee item and a
+/// bill run of its own, by the manager), optionally with a daily late-fee rate. Returns the bill.
+pub async fn overdue_bill(app: &TestApp, tenant: &Tenant, unit_id: i64, name: &str, amount: &str, days_ago: i64, late_fee_rate: Option<&str>) -> Value {
+    use chrono::Datelike;
+    let due = today() - chrono::Duration::days(days_ago);
+    let manager = tenant.token(Role::Manager);
+    let mut item = json!({
+        "name": name, "kind": "fixed", "amount": amount, "cycle": "one_off", "due_days": due.day() - 1,
+        "scope": "units", "scope_ids": [unit_id], "effective_from": period_of(due)
+    });
+    if let Some(rate) = late_fee_rate {
+        item["late_fee"] = json!({ "daily_rate": rate });
+    }
+    let (status, body) = app.post(&format!("/compounds/{}/fee-items", tenant.compound_id), manager, item).await;
+    assert_eq!(status, StatusCode::OK, "fee item {name}: {body}");
+    let item_id = body["id"].clone();
+    let (status, body) = app.post(&format!("/compounds/{}/bill-runs", tenant.compound_id), manager, json!({ "period": period_of(due) })).await;
+    assert_eq!(status, StatusCode::OK, "bill run for {name}: {body}");
+    let (status, bills) = app.get(&format!("/units/{unit_id}/bills"), manager).await;
+    assert_eq!(status, StatusCode::OK, "{bills}");
+    let bill = bills.as_array().unwrap().iter().find(|b| b["fee_item_id"] == item_id).cloned().unwrap_or_else(|| panic!("no bill of {name}: {bills}"));
+    assert_eq!(bill["due_date"], due.to_string(), "{bill}");
+    bill
+}
+
+/// Waits until `check` returns Some (polling every 50 ms), for at most `seconds`.
+pub async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "gave up after {seconds} s waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
