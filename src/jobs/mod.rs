@@ -200,9 +200,14 @@ pub struct Wakeups {
     pub mail: Notify,
 }
 
-/// The scheduler and job runner of one replica, until `stop` turns true.
-pub async fn run_scheduler(state: AppState, mut stop: watch::Receiver<bool>) {
-    let instance = instance_name();
+/// The scheduler and job runner of one replica, until `stop` turns true. Two loops: one
+/// records the ticks as they come, the other claims and runs what is due, so a long run never
+/// delays the recording of the next tick.
+pub async fn run_scheduler(state: AppState, stop: watch::Receiver<bool>) {
+    tokio::join!(record_ticks_as_they_come(&state, stop.clone()), run_due_jobs(&state, stop));
+}
+
+async fn record_ticks_as_they_come(state: &AppState, mut stop: watch::Receiver<bool>) {
     let mut last = match last_ticks(&state.db, &state.config).await {
         Ok(last) => last,
         Err(error) => {
@@ -210,23 +215,43 @@ pub async fn run_scheduler(state: AppState, mut stop: watch::Receiver<bool>) {
             BTreeMap::new()
         }
     };
+    let started = Utc::now();
+    // The first round after start catches up with what was missed while no replica ran, by
+    // each job's policy; later rounds record every tick since the round before.
+    let mut catching_up = true;
     loop {
         let now = Utc::now();
         for schedule in &state.config.jobs.schedules {
-            let since = *last.get(&schedule.job).unwrap_or(&now);
-            match schedule_ticks(&state.db, &state.config, schedule, since, now).await {
-                Ok(newest) => {
+            let since = *last.get(&schedule.job).unwrap_or(&started);
+            match record_ticks(&state.db, &state.config, schedule, since, now, catching_up).await {
+                Ok(Some(newest)) => {
                     last.insert(schedule.job, newest);
+                    state.wakeups.jobs.notify_one();
                 }
-                Err(error) => tracing::error!(job = schedule.job.name(), error = %error, "could not schedule ticks"),
+                Ok(None) => {}
+                // The ticks stay unrecorded; the next round tries them again.
+                Err(error) => tracing::error!(job = schedule.job.name(), error = %error, "could not record ticks"),
             }
         }
+        catching_up = false;
+        let next_tick = state.config.jobs.schedules.iter().filter_map(|s| s.next_fire_times(now, 1).pop()).min();
+        let until_tick = next_tick.and_then(|t| (t - Utc::now()).to_std().ok()).unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(until_tick.min(state.config.jobs.poll)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn run_due_jobs(state: &AppState, mut stop: watch::Receiver<bool>) {
+    let instance = instance_name();
+    loop {
         loop {
             if *stop.borrow() {
                 return;
             }
             match claim(&state.db, &instance, None).await {
-                Ok(Some(run)) => execute(&state, &instance, run).await,
+                Ok(Some(run)) => execute(state, &instance, run).await,
                 Ok(None) => break,
                 Err(error) => {
                     tracing::error!(error = %error, "could not claim a job run");
@@ -234,10 +259,8 @@ pub async fn run_scheduler(state: AppState, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
-        let next_tick = state.config.jobs.schedules.iter().filter_map(|s| s.next_fire_times(Utc::now(), 1).pop()).min();
-        let until_tick = next_tick.and_then(|t| (t - Utc::now()).to_std().ok()).unwrap_or_default();
         tokio::select! {
-            _ = tokio::time::sleep(until_tick.min(state.config.jobs.poll)) => {}
+            _ = tokio::time::sleep(state.config.jobs.poll) => {}
             _ = state.wakeups.jobs.notified() => {}
             _ = stop.changed() => return,
         }
@@ -270,19 +293,26 @@ async fn last_ticks(db: &DatabaseConnection, config: &Config) -> Result<BTreeMap
     Ok(last)
 }
 
-/// Records the runs of the ticks after `since` up to `now` (by the job's catch-up policy);
-/// returns the newest tick considered.
-async fn schedule_ticks(db: &DatabaseConnection, config: &Config, schedule: &JobSchedule, since: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+/// Records the runs of the ticks after `since` up to `now`: all of them, or when catching up
+/// after a stop, those the job's policy says. Returns the newest tick, if there was one.
+async fn record_ticks(
+    db: &DatabaseConnection,
+    config: &Config,
+    schedule: &JobSchedule,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    catching_up: bool,
+) -> Result<Option<DateTime<Utc>>> {
     let ticks = schedule.ticks(since, now);
-    let Some(newest) = ticks.last().copied() else { return Ok(since) };
+    let Some(newest) = ticks.last().copied() else { return Ok(None) };
     let chosen = match schedule.job.catch_up() {
-        CatchUp::Each => ticks,
-        CatchUp::Latest => vec![newest],
+        CatchUp::Latest if catching_up => vec![newest],
+        _ => ticks,
     };
     let companies = companies_of(db, schedule.job, None).await?;
     let rows = chosen.iter().flat_map(|tick| companies.iter().map(move |company| new_run(config, schedule.job, *company, *tick, "schedule", None)));
     insert_runs(db, rows.collect()).await?;
-    Ok(newest)
+    Ok(Some(newest))
 }
 
 /// The companies a run is made for: each company for company jobs (only `only`, when given),

@@ -306,6 +306,42 @@ where
     }
 }
 
+/// Server settings with the scheduler and outbox worker running but every schedule off, so
+/// that jobs run only when a test starts them.
+pub const WORKERS_ON: &[(&str, &str)] = &[
+    ("WUYE_SCHEDULER", "on"),
+    ("WUYE_WORKER_POLL_MS", "50"),
+    ("WUYE_JOB_BILL_RUN", "off"),
+    ("WUYE_JOB_LATE_FEES", "off"),
+    ("WUYE_JOB_ARREARS_REMINDERS", "off"),
+    ("WUYE_JOB_SESSION_CLEANUP", "off"),
+];
+
+/// `WORKERS_ON` with more settings.
+pub fn workers_on(more: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut settings: Vec<(&str, &str)> = WORKERS_ON.iter().filter(|(k, _)| !more.iter().any(|(m, _)| m == k)).copied().collect();
+    settings.extend_from_slice(more);
+    settings
+}
+
+/// Starts `job` over HTTP as `token` and waits for each of its runs to end; returns the runs.
+pub async fn run_job(app: &TestApp, token: &str, job: &str) -> Vec<Value> {
+    let (status, runs) = app.post("/jobs/runs", token, json!({ "job": job })).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "start {job}: {runs}");
+    let mut finished = Vec::new();
+    for run in runs.as_array().unwrap() {
+        let path = format!("/jobs/runs/{}", run["id"]);
+        let done = eventually(60, &format!("{job} run {} to end", run["id"]), || async {
+            let (status, run) = app.get(&path, token).await;
+            assert_eq!(status, StatusCode::OK, "{run}");
+            matches!(run["status"].as_str(), Some("succeeded" | "failed")).then_some(run)
+        })
+        .await;
+        finished.push(done);
+    }
+    finished
+}
+
 /// Asserts an error response has the one problem shape, and returns it.
 pub fn assert_problem(status: StatusCode, body: &Value, expected_status: StatusCode, code: &str) {
     assert_eq!(status, expected_status, "{body}");
