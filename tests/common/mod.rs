@@ -5,6 +5,8 @@
 //! freshly created, randomly named PostgreSQL database.
 #![allow(dead_code)]
 
+pub mod smtp_sink;
+
 use std::{
     collections::HashMap,
     sync::atomic::{AtomicU32, Ordering},

@@ -34,7 +34,7 @@ pub struct SmtpSink {
 
 enum Kind {
     Native { messages: Arc<Mutex<Vec<String>>>, running: Option<Running> },
-    Aiosmtpd { dir: PathBuf, child: Option<tokio::process::Child> },
+    Aiosmtpd { dir: PathBuf, child: Option<std::process::Child> },
 }
 
 /// The accept loop of the native server while it listens.
@@ -94,7 +94,8 @@ impl SmtpSink {
             }
             Kind::Aiosmtpd { child, .. } => {
                 if let Some(mut child) = child.take() {
-                    child.kill().await.expect("kill aiosmtpd");
+                    child.kill().expect("kill aiosmtpd");
+                    child.wait().expect("reap aiosmtpd");
                 }
             }
         }
@@ -128,11 +129,11 @@ impl SmtpSink {
     async fn launch_aiosmtpd(&mut self) {
         let port = self.port;
         let Kind::Aiosmtpd { dir, child } = &mut self.kind else { unreachable!("an aiosmtpd sink") };
-        let mut spawned = tokio::process::Command::new(SYSTEM_PYTHON)
+        // std's process: tokio's `process` feature is not enabled in this crate.
+        let mut spawned = std::process::Command::new(SYSTEM_PYTHON)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&*dir)
             .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("start {SYSTEM_PYTHON} -m aiosmtpd (apt-get install python3-aiosmtpd): {e}"));
         // Ready once it accepts a connection (it answers with its greeting).
@@ -140,6 +141,11 @@ impl SmtpSink {
         loop {
             if let Some(status) = spawned.try_wait().expect("aiosmtpd status") {
                 panic!("aiosmtpd exited at start with {status} (port {port} taken, or python3-aiosmtpd missing?)");
+            }
+            if Instant::now() >= deadline {
+                let _ = spawned.kill();
+                let _ = spawned.wait();
+                panic!("aiosmtpd did not accept connections on port {port} within 20 s");
             }
             if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)).await {
                 let mut greeting = String::new();
@@ -149,7 +155,6 @@ impl SmtpSink {
                     break;
                 }
             }
-            assert!(Instant::now() < deadline, "aiosmtpd did not accept connections on port {port} within 20 s");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         *child = Some(spawned);
@@ -167,7 +172,8 @@ impl Drop for SmtpSink {
             }
             Kind::Aiosmtpd { dir, child } => {
                 if let Some(mut child) = child.take() {
-                    let _ = child.start_kill();
+                    let _ = child.kill();
+                    let _ = child.wait();
                 }
                 let _ = std::fs::remove_dir_all(dir);
             }
