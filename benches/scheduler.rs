@@ -7,48 +7,24 @@
 //!
 //! Without `--server` it runs on a new SQLite file. With it, it creates and drops its own
 //! database on that PostgreSQL server.
-use std::{collections::HashMap, time::Instant};
+mod common;
+
+use std::time::Instant;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, Set};
-use wuye::{AppState, Config};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
+use common::{BenchDatabase, arg};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use wuye::AppState;
 
 #[tokio::main]
 async fn main() {
     let runs: usize = arg("--runs").unwrap_or("10000".into()).parse().expect("--runs is a number");
-    let (url, cleanup) = match arg("--server") {
-        Some(server) => {
-            let name = format!("wuye_bench_{}", std::process::id());
-            let admin = Database::connect(&server).await.expect("connect to the PostgreSQL server");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-            let (address, query) = server.split_once('?').map_or((server.as_str(), String::new()), |(a, q)| (a, format!("?{q}")));
-            (format!("{}/{name}{query}", address.rsplit_once('/').unwrap().0), Some((admin, name)))
-        }
-        None => {
-            let file = std::env::temp_dir().join(format!("wuye-bench-{}.db", std::process::id()));
-            (format!("sqlite://{}?mode=rwc", file.display()), None)
-        }
-    };
-    let off: HashMap<String, String> = [
-        ("WUYE_DATABASE_URL", url.as_str()),
-        ("WUYE_JOB_BILL_RUN", "off"),
-        ("WUYE_JOB_LATE_FEES", "off"),
-        ("WUYE_JOB_ARREARS_REMINDERS", "off"),
-        ("WUYE_JOB_SESSION_CLEANUP", "off"),
-        ("WUYE_MAIL_TRANSPORT", "stub"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let config = Config::from_vars(&off, &url).expect("config");
+    let database = BenchDatabase::create().await;
+    let url = database.url.clone();
+    let config = common::config(&url, &[]);
     let db = wuye::db::connect(&url).await.expect("connect");
     wuye::db::migrate(&db).await.expect("migrate");
-    println!("database: {}", if cleanup.is_some() { "PostgreSQL" } else { "SQLite" });
+    println!("database: {}", database.version(&db).await);
 
     // Baseline: the job's own work, as many times, directly.
     let started = Instant::now();
@@ -100,12 +76,5 @@ async fn main() {
     println!("scheduler overhead per run: {:.3} ms; ratio scheduler / direct: {:.2}x", per_run_ms(scheduled) - per_run_ms(direct), scheduled.as_secs_f64() / direct.as_secs_f64());
 
     db.close().await.ok();
-    match cleanup {
-        Some((admin, name)) => {
-            admin.execute_unprepared(&format!("DROP DATABASE {name}")).await.unwrap();
-        }
-        None => {
-            let _ = std::fs::remove_file(url.trim_start_matches("sqlite://").trim_end_matches("?mode=rwc"));
-        }
-    }
+    database.drop_it().await;
 }

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, TransactionTrait, sea_query::OnConflict,
+    TransactionTrait, sea_query::OnConflict,
 };
 use tokio::sync::{Notify, watch};
 
@@ -365,36 +365,17 @@ async fn insert_runs(db: &impl ConnectionTrait, rows: Vec<job_run::ActiveModel>)
 /// Takes the next due run (or run `only`) for this replica: a queued run whose time has come,
 /// or a running one whose replica stopped renewing its lease.
 async fn claim(db: &DatabaseConnection, instance: &str, only: Option<i64>) -> Result<Option<job_run::Model>> {
-    let backend = db.get_database_backend();
     let now = Utc::now();
-    let lease_until = now + LEASE;
-    let (skip_locked, p) = match backend {
-        DatabaseBackend::Postgres => (" FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3", "$4"]),
-        _ => ("", ["?", "?", "?", "?"]),
-    };
-    let only_clause = if only.is_some() { format!(" AND id = {}", p[3]) } else { String::new() };
+    let skip_locked = if db.get_database_backend() == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let only_this = if only.is_some() { " AND id = $4" } else { "" };
     let sql = format!(
-        "UPDATE job_runs SET status = 'running', claimed_by = {p0}, lease_until = {p1}, started_at = {p2}, attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM job_runs WHERE ((status = 'queued' AND next_attempt_at <= {p2}) OR (status = 'running' AND lease_until < {p2})){only_clause} \
-         ORDER BY next_attempt_at, id LIMIT 1{skip_locked}) RETURNING *",
-        p0 = p[0],
-        p1 = p[1],
-        p2 = p[2],
+        "UPDATE job_runs SET status = 'running', claimed_by = $1, lease_until = $2, started_at = $3, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM job_runs WHERE ((status = 'queued' AND next_attempt_at <= $3) OR (status = 'running' AND lease_until < $3)){only_this} \
+         ORDER BY next_attempt_at, id LIMIT 1{skip_locked}) RETURNING *"
     );
-    let mut values: Vec<sea_orm::Value> = vec![instance.into(), lease_until.into(), now.into()];
-    if let Some(id) = only {
-        values.push(id.into());
-    }
-    // SQLite numbers its `?` by position: the third value is used twice above, so repeat it.
-    let statement = match backend {
-        DatabaseBackend::Postgres => Statement::from_sql_and_values(backend, sql, values),
-        _ => {
-            let mut positional = vec![values[0].clone(), values[1].clone(), values[2].clone(), values[2].clone(), values[2].clone()];
-            positional.extend(values.into_iter().skip(3));
-            Statement::from_sql_and_values(backend, sql, positional)
-        }
-    };
-    Ok(job_run::Entity::find().from_raw_sql(statement).one(db).await?)
+    let mut values: Vec<sea_orm::Value> = vec![instance.into(), (now + LEASE).into(), now.into()];
+    values.extend(only.map(Into::into));
+    Ok(job_run::Entity::find().from_raw_sql(crate::db::statement(db, &sql, values)).one(db).await?)
 }
 
 /// Runs a claimed run to its end and records the outcome; a failure is queued again after a

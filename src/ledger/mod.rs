@@ -8,10 +8,7 @@ pub mod rules;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::error::{Error, Result};
 use entity::{journal_entry, journal_line, ledger_head};
@@ -38,12 +35,6 @@ pub fn stored_line(l: &journal_line::Model) -> Option<Line> {
     Account::from_code(&l.account).map(|account| Line { account, unit_id: l.unit_id, fee_item_id: l.fee_item_id, debit: l.debit, credit: l.credit })
 }
 
-/// Runs a statement written with `$1, $2, ...` placeholders, which both PostgreSQL and SQLite
-/// read positionally.
-pub(crate) fn statement(db: &impl ConnectionTrait, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
-}
-
 /// Locks the end of a compound's journal chain until the caller's transaction ends. Anything
 /// that reads balances or bills and then posts takes this lock first, so that concurrent money
 /// movements of one compound happen one after the other (PostgreSQL: `FOR UPDATE`; SQLite
@@ -54,7 +45,7 @@ pub async fn lock_chain(txn: &impl ConnectionTrait, compound_id: i64) -> Result<
         return Ok(head);
     }
     // The compound's first entry: create the head (a concurrent first entry may beat us to it).
-    txn.execute_raw(statement(
+    txn.execute_raw(crate::db::statement(
         txn,
         "INSERT INTO ledger_heads (compound_id, last_seq, last_hash) VALUES ($1, 0, '') ON CONFLICT (compound_id) DO NOTHING",
         vec![compound_id.into()],
@@ -132,7 +123,7 @@ pub async fn balance(db: &impl ConnectionTrait, compound_id: i64, account: Accou
             vec![compound_id.into(), account.code().into()],
         ),
     };
-    let row = db.query_one_raw(statement(db, sql, values)).await?;
+    let row = db.query_one_raw(crate::db::statement(db, sql, values)).await?;
     Ok(row.map(|r| r.try_get::<i64>("", "balance")).transpose()?.unwrap_or(0))
 }
 
@@ -144,7 +135,7 @@ pub async fn prepaid_balance(db: &impl ConnectionTrait, compound_id: i64, unit_i
 /// Every unit of a compound with a prepaid balance above zero, and that balance.
 pub async fn prepaid_balances(db: &impl ConnectionTrait, compound_id: i64) -> Result<Vec<(i64, i64)>> {
     let rows = db
-        .query_all_raw(statement(
+        .query_all_raw(crate::db::statement(
             db,
             "SELECT unit_id, CAST(SUM(credit - debit) AS BIGINT) AS balance FROM journal_lines \
              WHERE compound_id = $1 AND account = $2 AND unit_id IS NOT NULL GROUP BY unit_id ORDER BY unit_id",
@@ -171,7 +162,7 @@ pub struct AccountTotal {
 /// Debit and credit totals per account of a compound.
 pub async fn trial_balance(db: &impl ConnectionTrait, compound_id: i64) -> Result<Vec<AccountTotal>> {
     let rows = db
-        .query_all_raw(statement(
+        .query_all_raw(crate::db::statement(
             db,
             "SELECT account, CAST(SUM(debit) AS BIGINT) AS debit, CAST(SUM(credit) AS BIGINT) AS credit \
              FROM journal_lines WHERE compound_id = $1 GROUP BY account ORDER BY account",
@@ -286,7 +277,7 @@ pub async fn verify(db: &impl ConnectionTrait, compound_id: i64) -> Result<Verif
         }
     }
     let foreign = db
-        .query_one_raw(statement(
+        .query_one_raw(crate::db::statement(
             db,
             "SELECT l.entry_id FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
              WHERE l.compound_id = $1 AND e.compound_id <> $1 LIMIT 1",

@@ -18,7 +18,7 @@ use lettre::{
     message::{Mailbox, header::ContentType},
     transport::smtp::authentication::Credentials,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, sea_query::Expr, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, Set, Statement};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, Set, sea_query::Expr};
 use tokio::sync::watch;
 
 use crate::{
@@ -228,28 +228,14 @@ pub async fn deliver_due(db: &DatabaseConnection, mailer: &Mailer, config: &Mail
 /// Marks up to [`BATCH`] due messages as being sent by this worker and returns them: pending
 /// ones whose time has come, and ones whose sender stopped before finishing.
 async fn claim_due(db: &DatabaseConnection) -> Result<Vec<outbox_message::Model>> {
-    let backend = db.get_database_backend();
     let now: DateTime<Utc> = Utc::now();
-    let statement = match backend {
-        DatabaseBackend::Postgres => Statement::from_sql_and_values(
-            backend,
-            format!(
-                "UPDATE outbox SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id IN \
-                 (SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until < $2) \
-                 ORDER BY id LIMIT {BATCH} FOR UPDATE SKIP LOCKED) RETURNING *"
-            ),
-            [(now + LEASE).into(), now.into()],
-        ),
-        _ => Statement::from_sql_and_values(
-            backend,
-            format!(
-                "UPDATE outbox SET status = 'sending', lease_until = ?, attempts = attempts + 1 WHERE id IN \
-                 (SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until < ?) \
-                 ORDER BY id LIMIT {BATCH}) RETURNING *"
-            ),
-            [(now + LEASE).into(), now.into(), now.into()],
-        ),
-    };
+    let skip_locked = if db.get_database_backend() == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE outbox SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id IN \
+         (SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until < $2) \
+         ORDER BY id LIMIT {BATCH}{skip_locked}) RETURNING *"
+    );
+    let statement = crate::db::statement(db, &sql, vec![(now + LEASE).into(), now.into()]);
     Ok(outbox_message::Entity::find().from_raw_sql(statement).all(db).await?)
 }
 

@@ -286,7 +286,7 @@ impl PaymentsApi {
         let accounts: [sea_orm::Value; 2] = [ledger::Account::Receivable.code().into(), ledger::Account::Prepaid.code().into()];
         let late_fees: sea_orm::Value = ledger::Account::LateFeeRevenue.code().into();
         let opening = db
-            .query_one_raw(ledger::statement(
+            .query_one_raw(crate::db::statement(
                 db,
                 "SELECT CAST(COALESCE(SUM(l.debit - l.credit), 0) AS BIGINT) AS amount FROM journal_lines l \
                  JOIN journal_entries e ON e.id = l.entry_id \
@@ -301,7 +301,7 @@ impl PaymentsApi {
         // fees are revenue when collected, so a payment that settled one shows as the late fee
         // charged, then the whole payment.
         let rows = db
-            .query_all_raw(ledger::statement(
+            .query_all_raw(crate::db::statement(
                 db,
                 "SELECT e.id, e.posted_at, e.kind, e.memo, \
                         CAST(SUM(CASE WHEN l.account = $7 THEN 0 ELSE l.debit - l.credit END) AS BIGINT) AS owed, \

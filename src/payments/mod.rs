@@ -207,7 +207,7 @@ pub async fn receive(
 /// The next receipt number of the compound and year. The compound's ledger chain is locked by
 /// the caller, so numbers are handed out one at a time and never skipped.
 async fn issue_receipt(txn: &DatabaseTransaction, payment: &payment::Model, year: i32) -> Result<receipt::Model> {
-    txn.execute_raw(ledger::statement(
+    txn.execute_raw(crate::db::statement(
         txn,
         "INSERT INTO receipt_counters (compound_id, year, last_number) VALUES ($1, $2, 0) ON CONFLICT (compound_id, year) DO NOTHING",
         vec![payment.compound_id.into(), year.into()],
