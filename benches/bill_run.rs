@@ -86,7 +86,7 @@ async fn main() {
     let outcomes: Vec<u64> = stream::iter(ids)
         .map(|id| {
             let (db, actor) = (&db, &actor);
-            async move { billing::run_bills(db, actor, id, period, true).await.expect("bill run").bills_created }
+            async move { billing::run_bills(db, actor, id, period, billing::RunMode::Bill).await.expect("bill run").bills_created }
         })
         .buffer_unordered(workers)
         .collect()

@@ -189,7 +189,7 @@ async fn bill_and_collect(db: &DatabaseConnection, system: &Actor, compound_id: 
     billing::create_fee_item(db, system, compound_id, fee).await?;
     for period in ["2026-09", "2026-10", "2026-11"] {
         let period = period.parse().map_err(|e: String| crate::error::Error::invalid("period", e))?;
-        billing::run_bills(db, system, compound_id, period, true).await?;
+        billing::run_bills(db, system, compound_id, period, billing::RunMode::Bill).await?;
     }
     let units = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound_id)).order_by_asc(unit::Column::Id).all(db).await?;
     let today = registry::compound_today(db, compound_id).await?;

@@ -34,7 +34,16 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     /// Rung when work is queued here, so this replica's workers start on it at once.
-    pub wakeups: Arc<jobs::Wakeups>,
+    pub wakeups: Arc<Wakeups>,
+}
+
+/// The wake-up calls of this replica's workers.
+#[derive(Default)]
+pub struct Wakeups {
+    /// A job run was queued.
+    pub jobs: tokio::sync::Notify,
+    /// Email was written to the outbox.
+    pub mail: tokio::sync::Notify,
 }
 
 pub struct Application;

@@ -156,8 +156,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let now = chrono::Utc::now();
             for schedule in &config.jobs.schedules {
                 let job = schedule.job;
-                let expression = if schedule.cron.is_some() { schedule.expression.as_str() } else { "off" };
-                println!("{:<18} {:<16} {} catch-up {}, {}", job.name(), expression, schedule.zone, format!("{:?}", job.catch_up()).to_lowercase(), if job.per_company() { "per company" } else { "platform" });
+                let whose = if job.per_company() { "per company" } else { "platform" };
+                println!("{:<18} {:<16} {} {whose}; on coming back runs {}", job.name(), schedule.shown(), schedule.zone, job.catch_up().describe());
                 for at in schedule.next_fire_times(now, 3) {
                     println!("{:<18} next {}", "", at.with_timezone(&schedule.zone).format("%Y-%m-%d %H:%M:%S %Z"));
                 }

@@ -151,6 +151,10 @@ async fn missed_bill_runs_each_run_once_and_a_missed_daily_job_once() {
     let expected: Vec<String> = expected_ticks[1..].iter().map(|t| period_of(t.with_timezone(&shanghai).date_naive())).collect();
     assert_eq!(periods, expected, "{bills}");
     assert!(bills.as_array().unwrap().iter().all(|b| b["amount"] == "106.32"), "{bills}");
+    // Billed today, they are due 15 days from today, not from the months they cover: nobody is
+    // late on a bill before it exists.
+    let due = (today + Duration::days(15)).to_string();
+    assert!(bills.as_array().unwrap().iter().all(|b| b["due_date"] == due.as_str() && b["late_fee"] == "0.00"), "{bills}");
 
     // Another replica coming back finds nothing missed: no new run, no new bill (by the time a
     // job started by hand has run through, its start-up round is long done).
@@ -287,7 +291,7 @@ async fn the_job_list_shows_each_schedule_in_its_zone_and_runs_are_the_companys_
     assert!(next.iter().all(|t| t.format("%H:%M:%S").to_string() == "03:00:00" && *t > Utc::now()), "{next:?}");
     // The bill run keeps its default: 01:00 on the 1st in Shanghai, which is 17:00 UTC the day before.
     let bill_run = job("bill_run");
-    assert_eq!((bill_run["schedule"].as_str(), bill_run["time_zone"].as_str(), bill_run["catch_up"].as_str()), (Some("0 0 1 1 * *"), Some("Asia/Shanghai"), Some("each")));
+    assert_eq!((bill_run["schedule"].as_str(), bill_run["time_zone"].as_str(), bill_run["catch_up"].as_str()), (Some("0 0 1 1 * *"), Some("Asia/Shanghai"), Some("each missed tick, at most 3")));
     assert!(bill_run["next_fire_times"][0].as_str().unwrap().contains("T17:00:00"), "{bill_run}");
     assert_eq!(job("session_cleanup")["schedule"], "off");
 
@@ -303,6 +307,19 @@ async fn the_job_list_shows_each_schedule_in_its_zone_and_runs_are_the_companys_
     assert_eq!(ids(&admin_sees), ids(&mine).union(&ids(&theirs)).copied().collect());
     let (status, body) = app.get(&format!("/jobs/runs/{}", theirs[0]["id"]), alpha.token(Role::Manager)).await;
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+    // Staff limited to one compound neither see nor start jobs, which work on the whole company.
+    let (status, body) = app
+        .post(
+            "/users",
+            alpha.token(Role::CompanyAdmin),
+            json!({ "role": "manager", "name": "Limited", "email": "limited@alpha.test", "password": PASSWORD, "compound_ids": [alpha.compound_id] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let limited = app.token("limited@alpha.test").await;
+    for (status, body) in [app.get("/jobs/runs", &limited).await, app.get("/jobs", &limited).await, app.post("/jobs/runs", &limited, json!({ "job": "late_fees" })).await] {
+        assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    }
     // A job that does not exist is named in the refusal.
     let (status, body) = app.post("/jobs/runs", alpha.token(Role::Manager), json!({ "job": "billrun" })).await;
     assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("job")), "{body}");

@@ -130,10 +130,7 @@ async fn convert_accrued_late_fees(manager: &SchemaManager<'_>) -> Result<(), Db
         let Some(fen_days) = fen_days_at(accrued, &rate) else { continue };
         db.execute_raw(Statement::from_sql_and_values(
             manager.get_database_backend(),
-            match manager.get_database_backend() {
-                sea_orm::DatabaseBackend::Postgres => "UPDATE bills SET late_fee_fen_days = $1 WHERE id = $2",
-                _ => "UPDATE bills SET late_fee_fen_days = ? WHERE id = ?",
-            },
+            "UPDATE bills SET late_fee_fen_days = $1 WHERE id = $2",
             [fen_days.into(), id.into()],
         ))
         .await?;

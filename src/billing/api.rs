@@ -102,6 +102,12 @@ pub struct StartBillRun {
     pub preview: bool,
 }
 
+impl StartBillRun {
+    fn mode(&self) -> super::RunMode {
+        if self.preview { super::RunMode::Preview } else { super::RunMode::Bill }
+    }
+}
+
 #[derive(Object)]
 pub struct NotChargedView {
     pub unit_id: i64,
@@ -332,7 +338,7 @@ impl BillingApi {
     #[oai(path = "/compounds/:id/bill-runs", method = "post")]
     async fn run_bills(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<StartBillRun>) -> Reply<BillRunView> {
         let b = body.0;
-        let outcome = super::run_bills(&self.0.db, &auth.0, id.0, b.period, !b.preview).await?;
+        let outcome = super::run_bills(&self.0.db, &auth.0, id.0, b.period, b.mode()).await?;
         Ok(Json(BillRunView::new(outcome, b.period, b.preview)))
     }
 
@@ -344,7 +350,7 @@ impl BillingApi {
         let b = body.0;
         let mut views = Vec::new();
         for compound in crate::registry::list_compounds(&self.0.db, &auth.0).await? {
-            let outcome = super::run_bills(&self.0.db, &auth.0, compound.id, b.period, !b.preview).await?;
+            let outcome = super::run_bills(&self.0.db, &auth.0, compound.id, b.period, b.mode()).await?;
             views.push(BillRunView::new(outcome, b.period, b.preview));
         }
         Ok(Json(views))

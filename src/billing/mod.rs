@@ -430,9 +430,22 @@ async fn readings_for(db: &impl ConnectionTrait, item: &fee_item::Model, period:
         .collect())
 }
 
+/// How a bill run treats what it works out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunMode {
+    /// Count and total what would be billed; write nothing.
+    Preview,
+    /// Bill, each bill due `due_days` after its period starts (a run by hand, even of a past
+    /// period: back-billing is deliberate).
+    Bill,
+    /// Bill, each bill due `due_days` after the later of its period's start and this day (the
+    /// monthly job: a month billed late is not due before it is billed).
+    BillIssuedOn(NaiveDate),
+}
+
 /// Bills a compound for a period: every fee item in effect, every unit in its scope, each
 /// bill exactly once (a unit that already has its bill is left alone, so a rerun after adding
-/// units bills only the new ones). With `write` false nothing is written: a preview.
+/// units bills only the new ones).
 ///
 /// The run holds the compound's ledger chain for its whole transaction, so two runs of one
 /// compound (on any replicas) happen one after the other and the second finds the first's bills.
@@ -441,15 +454,15 @@ pub async fn run_bills(
     actor: &Actor,
     compound_id: i64,
     period: Period,
-    write: bool,
+    mode: RunMode,
 ) -> Result<BillRunOutcome> {
     actor.require(Permission::RunBills)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     let txn = db.begin().await?;
-    if write {
+    if mode != RunMode::Preview {
         ledger::lock_chain(&txn, compound.id).await?;
     }
-    let outcome = bill_compound(&txn, actor, &compound, period, write).await?;
+    let outcome = bill_compound(&txn, actor, &compound, period, mode).await?;
     txn.commit().await?;
     Ok(outcome)
 }
@@ -459,9 +472,13 @@ async fn bill_compound(
     actor: &Actor,
     compound: &compound::Model,
     period: Period,
-    write: bool,
+    mode: RunMode,
 ) -> Result<BillRunOutcome> {
     let first_day = period.first_day();
+    let due_from = match mode {
+        RunMode::BillIssuedOn(day) => first_day.max(day),
+        RunMode::Preview | RunMode::Bill => first_day,
+    };
     let items = fee_item::Entity::find()
         .filter(fee_item::Column::CompoundId.eq(compound.id))
         .filter(fee_item::Column::EffectiveFrom.lte(first_day))
@@ -517,14 +534,14 @@ async fn bill_compound(
             }
             result.bills += 1;
             result.total = result.total.checked_add(charge.amount).ok_or_else(|| anyhow::anyhow!("bill run total overflows"))?;
-            new_bills.push((item.id, first_day + Duration::days(item.due_days as i64), charge));
+            new_bills.push((item.id, due_from + Duration::days(item.due_days as i64), charge));
         }
         outcome.bills_created += result.bills;
         outcome.already_billed += result.already_billed;
         outcome.total = outcome.total.checked_add(result.total).ok_or_else(|| anyhow::anyhow!("bill run total overflows"))?;
         outcome.items.push(result);
     }
-    if !write {
+    if mode == RunMode::Preview {
         return Ok(outcome);
     }
     let run = bill_run::ActiveModel {

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 use super::{Job, RunStatus};
 use crate::{
     AppState,
-    auth::{Actor, Permission, api::BearerAuth},
+    auth::{Actor, api::BearerAuth},
     error::{ApiError, Error},
     http::{Area as Tag, JsonBody},
 };
@@ -27,7 +27,7 @@ pub struct JobView {
     /// Cron with seconds (second minute hour day month weekday), or "off".
     pub schedule: String,
     pub time_zone: String,
-    /// Missed ticks on coming back: "each" runs every one, "latest" only the newest.
+    /// What runs of the ticks missed while no replica ran, on coming back.
     pub catch_up: String,
     /// Company jobs run once per company; platform jobs once for all.
     pub per_company: bool,
@@ -84,14 +84,14 @@ pub struct StartJob {
 
 #[derive(ApiResponse)]
 pub enum Queued {
-    /// Queued; a scheduler picks the runs up at once. Follow them in `GET /jobs/runs`.
+    /// Queued: any replica with its scheduler on picks them up at once. Follow them in `GET /jobs/runs`.
     #[oai(status = 202)]
     Accepted(Json<Vec<JobRunView>>),
 }
 
 /// The runs the actor may see: their company's, or all for a platform administrator.
 fn visible_runs(actor: &Actor) -> Result<Select<job_run::Entity>, Error> {
-    actor.require(Permission::RunJobs)?;
+    super::may_run_jobs(actor)?;
     Ok(match actor.company_id {
         Some(company) => job_run::Entity::find().filter(job_run::Column::CompanyId.eq(company)),
         None => job_run::Entity::find(),
@@ -103,7 +103,7 @@ impl JobsApi {
     /// The jobs, their schedules and their next five fire times.
     #[oai(path = "/jobs", method = "get")]
     async fn list_jobs(&self, auth: BearerAuth) -> Reply<Vec<JobView>> {
-        auth.0.require(Permission::RunJobs)?;
+        super::may_run_jobs(&auth.0)?;
         let now = Utc::now();
         Ok(Json(
             self.0
@@ -113,9 +113,9 @@ impl JobsApi {
                 .iter()
                 .map(|s| JobView {
                     name: s.job,
-                    schedule: if s.cron.is_some() { s.expression.clone() } else { "off".into() },
+                    schedule: s.shown().into(),
                     time_zone: s.zone.name().into(),
-                    catch_up: format!("{:?}", s.job.catch_up()).to_lowercase(),
+                    catch_up: s.job.catch_up().describe(),
                     per_company: s.job.per_company(),
                     next_fire_times: s.next_fire_times(now, 5),
                 })

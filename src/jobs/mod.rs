@@ -21,7 +21,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait, sea_query::OnConflict,
 };
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::{
     AppState,
@@ -51,14 +51,24 @@ pub enum Job {
 /// What a tick missed while no replica was running does when one comes back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CatchUp {
-    /// Each missed tick runs (the bill run of every missed month), at most [`MAX_CATCH_UP`].
-    Each,
+    /// Each missed tick runs, the newest `at_most` of them (the bill run of each missed month;
+    /// an outage longer than that is an incident to bill by hand, not to replay unseen).
+    Each { at_most: usize },
     /// Only the latest missed tick runs (today's reminders cover yesterday's).
     Latest,
 }
 
-/// At most this many missed ticks of one job are run on coming back.
-pub const MAX_CATCH_UP: usize = 24;
+impl CatchUp {
+    pub fn describe(self) -> String {
+        match self {
+            CatchUp::Each { at_most } => format!("each missed tick, at most {at_most}"),
+            CatchUp::Latest => "the latest missed tick".into(),
+        }
+    }
+}
+
+/// However late a round, it records at most this many ticks of a job.
+const MAX_TICKS_PER_ROUND: usize = 100;
 
 impl Job {
     pub const ALL: [Job; 4] = [Job::BillRun, Job::LateFees, Job::ArrearsReminders, Job::SessionCleanup];
@@ -91,7 +101,7 @@ impl Job {
 
     pub fn catch_up(self) -> CatchUp {
         match self {
-            Job::BillRun => CatchUp::Each,
+            Job::BillRun => CatchUp::Each { at_most: 3 },
             Job::LateFees | Job::ArrearsReminders | Job::SessionCleanup => CatchUp::Latest,
         }
     }
@@ -122,8 +132,12 @@ impl JobSchedule {
         let Some(cron) = &self.cron else { return Vec::new() };
         let ticks: Vec<DateTime<Utc>> =
             cron.after(&after.with_timezone(&self.zone)).map(|t| t.with_timezone(&Utc)).take_while(|t| *t <= until).collect();
-        // Only the newest few matter, whatever the policy.
-        ticks[ticks.len().saturating_sub(MAX_CATCH_UP)..].to_vec()
+        ticks[ticks.len().saturating_sub(MAX_TICKS_PER_ROUND)..].to_vec()
+    }
+
+    /// The cron expression, or "off".
+    pub fn shown(&self) -> &str {
+        if self.cron.is_some() { &self.expression } else { "off" }
     }
 
     pub fn next_fire_times(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
@@ -193,13 +207,6 @@ impl RunStatus {
 /// How long a claimed run is held without being renewed; renewed every third of it.
 const LEASE: Duration = Duration::from_secs(60);
 
-/// The wake-up calls of this replica's workers, rung when work is queued here.
-#[derive(Default)]
-pub struct Wakeups {
-    pub jobs: Notify,
-    pub mail: Notify,
-}
-
 /// The scheduler and job runner of one replica, until `stop` turns true. Two loops: one
 /// records the ticks as they come, the other claims and runs what is due, so a long run never
 /// delays the recording of the next tick.
@@ -235,7 +242,7 @@ async fn record_ticks_as_they_come(state: &AppState, mut stop: watch::Receiver<b
         }
         catching_up = false;
         let next_tick = state.config.jobs.schedules.iter().filter_map(|s| s.next_fire_times(now, 1).pop()).min();
-        let until_tick = next_tick.and_then(|t| (t - Utc::now()).to_std().ok()).unwrap_or_default();
+        let until_tick = next_tick.and_then(|t| (t - Utc::now()).to_std().ok()).unwrap_or(state.config.jobs.poll);
         tokio::select! {
             _ = tokio::time::sleep(until_tick.min(state.config.jobs.poll)) => {}
             _ = stop.changed() => return,
@@ -267,9 +274,14 @@ async fn run_due_jobs(state: &AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// This replica's name in `claimed_by`: its process id and a random part.
 fn instance_name() -> String {
+    format!("{}-{}", std::process::id(), random_hex())
+}
+
+fn random_hex() -> String {
     use rand::Rng;
-    format!("{}-{:06x}", std::process::id(), rand::rng().random_range(0..0x100_0000))
+    format!("{:08x}", rand::rng().random::<u32>())
 }
 
 /// The newest scheduled tick on record for each job, where the scheduler takes up on start:
@@ -307,6 +319,7 @@ async fn record_ticks(
     let Some(newest) = ticks.last().copied() else { return Ok(None) };
     let chosen = match schedule.job.catch_up() {
         CatchUp::Latest if catching_up => vec![newest],
+        CatchUp::Each { at_most } if catching_up => ticks[ticks.len().saturating_sub(at_most)..].to_vec(),
         _ => ticks,
     };
     let companies = companies_of(db, schedule.job, None).await?;
@@ -332,7 +345,7 @@ fn new_run(config: &Config, job: Job, company: Option<i64>, at: DateTime<Utc>, t
     let whose = company.map_or("platform".to_string(), |c| format!("company:{c}"));
     let tick_key = match trigger {
         "schedule" => format!("{}@{}#{whose}", job.name(), at.to_rfc3339()),
-        _ => format!("{}@{}#{whose}#manual:{}", job.name(), at.to_rfc3339(), instance_name()),
+        _ => format!("{}@{}#{whose}#manual:{}", job.name(), at.to_rfc3339(), random_hex()),
     };
     job_run::ActiveModel {
         job: Set(job.name().into()),
@@ -352,13 +365,14 @@ fn new_run(config: &Config, job: Job, company: Option<i64>, at: DateTime<Utc>, t
 
 /// Inserts runs, leaving alone any whose tick another replica has already recorded.
 async fn insert_runs(db: &impl ConnectionTrait, rows: Vec<job_run::ActiveModel>) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
+    // In chunks: a round may hold many ticks of many companies, more than one statement's
+    // parameters allow.
+    for chunk in rows.chunks(500) {
+        job_run::Entity::insert_many(chunk.to_vec())
+            .on_conflict(OnConflict::column(job_run::Column::TickKey).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
     }
-    job_run::Entity::insert_many(rows)
-        .on_conflict(OnConflict::column(job_run::Column::TickKey).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
     Ok(())
 }
 
@@ -466,7 +480,7 @@ pub fn backoff_seconds(base: i64, attempts: i32) -> i64 {
 async fn perform(state: AppState, job: Job, run: job_run::Model) -> Result<Counts> {
     let db = &state.db;
     match (job, run.company_id) {
-        (Job::BillRun, Some(company)) => monthly_bill_run(db, company, run.scheduled_for).await,
+        (Job::BillRun, Some(company)) => monthly_bill_run(db, &state.config, company, run.scheduled_for).await,
         (Job::LateFees, Some(company)) => billing::accrue_late_fees(db, company).await,
         (Job::ArrearsReminders, Some(company)) => reminders::send_arrears_reminders(db, &state.config, company, run.id).await,
         (Job::SessionCleanup, _) => auth::remove_expired_sessions(db, &state.config).await,
@@ -474,17 +488,20 @@ async fn perform(state: AppState, job: Job, run: job_run::Model) -> Result<Count
     }
 }
 
-/// The bill run of each of a company's compounds for the month the tick falls in (in the
-/// compound's zone), then its prepaid balances drawn onto the new bills. A second run of the
-/// same month bills nothing (one bill per unit, item and period).
-async fn monthly_bill_run(db: &DatabaseConnection, company_id: i64, tick: DateTime<Utc>) -> Result<Counts> {
+/// The bill run of each of a company's compounds for the month the tick falls in (in the job's
+/// zone), then its prepaid balances drawn onto the new bills. A second run of the same month
+/// bills nothing (one bill per unit, item and period). A month billed late (a tick caught up
+/// after an outage) gets its due date counted from the day it is billed: no owner is late on a
+/// bill before it exists.
+async fn monthly_bill_run(db: &DatabaseConnection, config: &Config, company_id: i64, tick: DateTime<Utc>) -> Result<Counts> {
+    let zone = config.jobs.schedules.iter().find(|s| s.job == Job::BillRun).map_or(chrono_tz::Asia::Shanghai, |s| s.zone);
+    let period = Period::containing(tick.with_timezone(&zone).date_naive());
     let system = Actor::system();
     let mut counts = Counts::from([("compounds", 0), ("bills", 0), ("prepaid_applied", 0)]);
     let compounds = compound::Entity::find().filter(compound::Column::CompanyId.eq(company_id)).order_by_asc(compound::Column::Id).all(db).await?;
     for compound in compounds {
-        let zone: Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-        let period = Period::containing(tick.with_timezone(&zone).date_naive());
-        let outcome = billing::run_bills(db, &system, compound.id, period, true).await?;
+        let issued_on = crate::registry::local_today(&compound);
+        let outcome = billing::run_bills(db, &system, compound.id, period, billing::RunMode::BillIssuedOn(issued_on)).await?;
         let txn = db.begin().await?;
         let applied = payments::apply_prepaid_balances(&txn, &system, compound.id).await?;
         txn.commit().await?;
@@ -495,10 +512,20 @@ async fn monthly_bill_run(db: &DatabaseConnection, company_id: i64, tick: DateTi
     Ok(counts)
 }
 
+/// Jobs work on a whole company, so they are for staff who reach all of it: not for staff
+/// limited to some compounds.
+pub fn may_run_jobs(actor: &Actor) -> Result<()> {
+    actor.require(Permission::RunJobs)?;
+    if actor.compounds.is_some() {
+        return Err(Error::Forbidden("jobs work on the whole company; staff limited to some compounds cannot see or start them"));
+    }
+    Ok(())
+}
+
 /// Queues a run of `job` now: for the caller's company, or for every company when a platform
 /// administrator asks. Platform jobs are for platform administrators only.
 pub async fn trigger(db: &DatabaseConnection, config: &Config, actor: &Actor, job: Job) -> Result<Vec<job_run::Model>> {
-    actor.require(Permission::RunJobs)?;
+    may_run_jobs(actor)?;
     if !job.per_company() && actor.company_id.is_some() {
         return Err(Error::Forbidden("this job works for the whole platform; only a platform administrator runs it"));
     }

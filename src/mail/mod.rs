@@ -3,11 +3,11 @@
 //! cannot be delivered waits (doubling waits between attempts) and after its last attempt stays
 //! failed until a manager sends it again; nothing is lost to an SMTP outage or a restart.
 //!
-//! Each row is claimed before it is sent (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and marked
-//! sent right after the server accepts it, so two replicas never send one row. The one gap no
-//! outbox can close is a crash between the server's acceptance and that mark: the row is then
-//! sent again when its lease runs out, with the same Message-ID, which mail systems use to drop
-//! the repeat.
+//! Each row is claimed before it is sent (`FOR UPDATE SKIP LOCKED` on PostgreSQL), held by a
+//! lease, and marked sent right after the server accepts it, so two workers never send one row
+//! while its lease lasts. The one gap no outbox can close is a crash (or a send outlasting the
+//! lease) between the server's acceptance and that mark: the row is then sent again, with the
+//! same Message-ID, so a receiver can recognise the repeat.
 pub mod api;
 
 use std::{sync::Arc, time::Duration};
@@ -179,7 +179,8 @@ pub struct Delivered {
     pub failed: usize,
 }
 
-/// Claims due messages and sends them; returns what happened to them.
+/// Claims due messages and sends them; returns what happened to them. Every outcome is
+/// recorded, whatever happens to the others: a message sent but not marked would be sent again.
 pub async fn deliver_due(db: &DatabaseConnection, mailer: &Mailer, config: &MailConfig) -> Result<Delivered> {
     let claimed = claim_due(db).await?;
     let mut sending = tokio::task::JoinSet::new();
@@ -192,37 +193,54 @@ pub async fn deliver_due(db: &DatabaseConnection, mailer: &Mailer, config: &Mail
     }
     let mut delivered = Delivered::default();
     while let Some(joined) = sending.join_next().await {
-        let (row, outcome) = joined.map_err(|e| anyhow::anyhow!("a send task failed: {e}"))?;
-        let now = Utc::now();
-        let mut active = outbox_message::ActiveModel { lease_until: Set(None), ..Default::default() };
-        match outcome {
-            Ok(()) => {
-                active.status = Set(OutboxStatus::Sent.as_str().into());
-                active.sent_at = Set(Some(now));
-                active.last_error = Set(None);
-                delivered.sent += 1;
-            }
-            Err(error) if row.attempts < config.max_attempts => {
-                active.status = Set(OutboxStatus::Pending.as_str().into());
-                active.next_attempt_at = Set(now + chrono::Duration::seconds(backoff_seconds(config.retry_seconds, row.attempts)));
-                active.last_error = Set(Some(error));
-                delivered.retrying += 1;
-            }
-            Err(error) => {
-                tracing::error!(outbox = row.id, error = %error, "email failed on its last attempt");
-                active.status = Set(OutboxStatus::Failed.as_str().into());
-                active.last_error = Set(Some(error));
-                delivered.failed += 1;
-            }
+        // A send task that panicked leaves its row claimed; its lease runs out and it is tried again.
+        let Ok((row, outcome)) = joined else { continue };
+        if let Err(error) = record_outcome(db, config, &row, outcome, &mut delivered).await {
+            tracing::error!(outbox = row.id, error = %error, "could not record the outcome of an email");
         }
-        outbox_message::Entity::update_many()
-            .set(active)
-            .filter(outbox_message::Column::Id.eq(row.id))
-            .filter(outbox_message::Column::Status.eq(OutboxStatus::Sending.as_str()))
-            .exec(db)
-            .await?;
     }
     Ok(delivered)
+}
+
+async fn record_outcome(
+    db: &DatabaseConnection,
+    config: &MailConfig,
+    row: &outbox_message::Model,
+    outcome: std::result::Result<(), String>,
+    delivered: &mut Delivered,
+) -> Result<()> {
+    let now = Utc::now();
+    let mut active = outbox_message::ActiveModel { lease_until: Set(None), ..Default::default() };
+    match outcome {
+        Ok(()) => {
+            active.status = Set(OutboxStatus::Sent.as_str().into());
+            active.sent_at = Set(Some(now));
+            active.last_error = Set(None);
+            delivered.sent += 1;
+        }
+        Err(error) if row.attempts < config.max_attempts => {
+            active.status = Set(OutboxStatus::Pending.as_str().into());
+            active.next_attempt_at = Set(now + chrono::Duration::seconds(backoff_seconds(config.retry_seconds, row.attempts)));
+            active.last_error = Set(Some(error));
+            delivered.retrying += 1;
+        }
+        Err(error) => {
+            tracing::error!(outbox = row.id, error = %error, "email failed on its last attempt");
+            active.status = Set(OutboxStatus::Failed.as_str().into());
+            active.last_error = Set(Some(error));
+            delivered.failed += 1;
+        }
+    }
+    // Only this claim's outcome: a worker whose lease ran out and was taken over (the claim
+    // counted another attempt) leaves the row to the one that took it.
+    outbox_message::Entity::update_many()
+        .set(active)
+        .filter(outbox_message::Column::Id.eq(row.id))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Sending.as_str()))
+        .filter(outbox_message::Column::Attempts.eq(row.attempts))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Marks up to [`BATCH`] due messages as being sent by this worker and returns them: pending

@@ -24,7 +24,8 @@ pub struct ReminderView {
     /// The day the amounts were owed on.
     pub as_of: NaiveDate,
     pub addressed_to: String,
-    /// email, or letter (no owner had an email address: printed and handed over by staff).
+    /// email; letter (no owner had an email address: printed and handed over by staff); or
+    /// email_and_letter (co-owners, some with an email address and some without).
     pub delivery: String,
     pub total_owed: Money,
     pub subject: String,

@@ -64,26 +64,23 @@ impl Stage {
     }
 }
 
-/// The owners a bill is addressed to: those whose ownership covered the bill's period (a bill
-/// from before a sale is the seller's, as owners see it), else the unit's current owners.
+/// The owners a bill is addressed to: those whose ownership covered the bill's period, as owners
+/// see their bills (from the month their ownership starts; the month of a sale is the buyer's).
+/// None for a period before any recorded ownership: that letter is printed, to "the owner".
 fn owners_of_bill(history: &[(ownership::Model, owner::Model)], period: &str) -> Vec<owner::Model> {
-    let covering: Vec<owner::Model> = history
+    history
         .iter()
         .filter(|(o, _)| {
             Period::containing(o.started_on).to_string().as_str() <= period && o.ended_on.is_none_or(|end| period < Period::containing(end).to_string().as_str())
         })
         .map(|(_, owner)| owner.clone())
-        .collect();
-    if !covering.is_empty() {
-        return covering;
-    }
-    history.iter().filter(|(o, _)| o.ended_on.is_none()).map(|(_, owner)| owner.clone()).collect()
+        .collect()
 }
 
 /// The arrears-reminder job for one company: for each overdue bill an owner pays, the stage it
 /// has reached, if it has not had that stage (or a later one) yet. Bills of one unit, stage and
-/// owners go out as one letter, emailed to each owner with an email address; without one, the
-/// letter is kept for staff to print and hand over. The letter, its bills and its emails commit
+/// owners go out as one letter, emailed to each owner with an email address and printed for
+/// staff to hand to each owner without one. The letter, its bills and its emails commit
 /// together; a bill already reminded at a stage (by an earlier or a concurrent run) is skipped.
 pub async fn send_arrears_reminders(db: &DatabaseConnection, config: &Config, company_id: i64, run_id: i64) -> Result<Counts> {
     let mut counts = Counts::from([("compounds", 0), ("reminders", 0), ("emails", 0), ("letters_to_print", 0)]);
@@ -134,10 +131,11 @@ pub async fn send_arrears_reminders(db: &DatabaseConnection, config: &Config, co
         }
         for ((unit_id, stage, _), (owners, bills)) in letters {
             let Some(record) = records.get(&unit_id) else { continue };
-            match send_letter(db, config, &compound, record, stage, today, owners, bills, run_id).await {
-                Ok(emails) => {
+            match write_letter(db, config, &compound, record, stage, today, owners, bills, run_id).await {
+                Ok(delivery) => {
                     *counts.entry("reminders").or_default() += 1;
-                    *counts.entry(if emails > 0 { "emails" } else { "letters_to_print" }).or_default() += emails.max(1);
+                    *counts.entry("emails").or_default() += delivery.emails;
+                    *counts.entry("letters_to_print").or_default() += i64::from(delivery.printed);
                 }
                 // Another run got there first: the unique (bill, stage) refused the second letter.
                 Err(Error::Conflict { .. }) => *counts.entry("already_sent").or_default() += 1,
@@ -149,10 +147,27 @@ pub async fn send_arrears_reminders(db: &DatabaseConnection, config: &Config, co
     Ok(counts)
 }
 
-/// Writes one reminder with its bills and its emails, in one transaction; returns how many
-/// emails it queued.
+/// How a letter reaches its owners.
+struct Delivery {
+    /// Emails queued in the outbox.
+    emails: i64,
+    /// Whether staff print it, for an owner without email (or when no owner is known).
+    printed: bool,
+}
+
+impl Delivery {
+    fn as_str(&self) -> &'static str {
+        match (self.emails > 0, self.printed) {
+            (true, true) => "email_and_letter",
+            (true, false) => "email",
+            _ => "letter",
+        }
+    }
+}
+
+/// Writes one reminder with its bills and queues its emails, in one transaction.
 #[allow(clippy::too_many_arguments)]
-async fn send_letter(
+async fn write_letter(
     db: &DatabaseConnection,
     config: &Config,
     compound: &compound::Model,
@@ -162,7 +177,7 @@ async fn send_letter(
     owners: Vec<owner::Model>,
     bills: Vec<BillState>,
     run_id: i64,
-) -> Result<i64> {
+) -> Result<Delivery> {
     let total = Money::from_fen(bills.iter().map(|b| b.total_due().fen()).sum());
     let label = unit.label();
     let facts = LetterFacts {
@@ -186,6 +201,7 @@ async fn send_letter(
     };
     let (subject, body) = letters::reminder(config.mail.language, stage, &facts);
     let recipients: Vec<&owner::Model> = owners.iter().filter(|o| o.email.is_some()).collect();
+    let delivery = Delivery { emails: recipients.len() as i64, printed: recipients.len() < owners.len() || owners.is_empty() };
     let txn = db.begin().await?;
     let letter = reminder::ActiveModel {
         company_id: Set(compound.company_id),
@@ -194,7 +210,7 @@ async fn send_letter(
         stage: Set(stage.as_str().into()),
         as_of: Set(today),
         addressed_to: Set(facts.owners.join(", ")),
-        delivery: Set(if recipients.is_empty() { "letter" } else { "email" }.into()),
+        delivery: Set(delivery.as_str().into()),
         total_owed: Set(total.fen()),
         subject: Set(subject.clone()),
         body: Set(body.clone()),
@@ -233,7 +249,7 @@ async fn send_letter(
         .await?;
     }
     txn.commit().await?;
-    Ok(recipients.len() as i64)
+    Ok(delivery)
 }
 
 #[cfg(test)]
@@ -281,7 +297,7 @@ mod tests {
         assert_eq!(names("2026-05"), vec!["卖方"]);
         assert_eq!(names("2026-06"), vec!["买方"]);
         assert_eq!(names("2026-07"), vec!["买方"]);
-        // Before any recorded ownership: whoever owns the unit now.
-        assert_eq!(names("2019-12"), vec!["买方"]);
+        // Before any recorded ownership: nobody known, so a printed letter.
+        assert_eq!(names("2019-12"), Vec::<String>::new());
     }
 }
