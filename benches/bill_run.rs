@@ -2,6 +2,7 @@
 //! by default), one per-area fee item per compound, then
 //!   1. our bill run for every compound (bills and their ledger entries), against
 //!   2. a raw `INSERT ... SELECT` of the same number of bill rows, on the same database,
+//!
 //! reported as a ratio, with the data set generation rate and the run's peak memory.
 //!
 //!     cargo bench --bench bill_run -- [--units 1000000] [--workers 2] [--server postgres://postgres@127.0.0.1:5432/postgres]

@@ -73,7 +73,7 @@ async fn main() {
     let worker = tokio::spawn(mail::run_worker(state, mailer, stopped));
     let sent = || entity::outbox_message::Entity::find().filter(entity::outbox_message::Column::Status.eq("sent")).count(&db);
     while sent().await.unwrap() < messages as u64 {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let delivered = started.elapsed();
     stop.send(true).unwrap();

@@ -59,7 +59,7 @@ async fn main() {
     let scheduler = tokio::spawn(wuye::jobs::run_scheduler(state, stopped));
     let succeeded = || entity::job_run::Entity::find().filter(entity::job_run::Column::Status.eq("succeeded")).count(&db);
     while succeeded().await.unwrap() < runs as u64 {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let scheduled = started.elapsed();
     stop.send(true).unwrap();

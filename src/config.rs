@@ -110,7 +110,7 @@ impl Config {
             ));
         }
         let listen = get("WUYE_LISTEN").unwrap_or("127.0.0.1:8080");
-        let listen = listen
+        let listen: SocketAddr = listen
             .parse()
             .map_err(|_| format!("WUYE_LISTEN must be an address and port like 127.0.0.1:8080, got {listen:?}"))?;
         let mail = MailConfig {
@@ -136,7 +136,12 @@ impl Config {
             retry_seconds: number(get("WUYE_JOB_RETRY_SECONDS"), "WUYE_JOB_RETRY_SECONDS", 60, 1..=24 * 3600)?,
             poll: std::time::Duration::from_millis(number(get("WUYE_WORKER_POLL_MS"), "WUYE_WORKER_POLL_MS", 1000, 10..=60_000)?),
         };
-        let public_url = get("WUYE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()).unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = match get("WUYE_PUBLIC_URL") {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            // Listening on every interface: the machine's own name is the best guess.
+            None if listen.ip().is_unspecified() => format!("http://localhost:{}", listen.port()),
+            None => format!("http://{listen}"),
+        };
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(format!("WUYE_PUBLIC_URL must start with http:// or https://, got {public_url:?}"));
         }

@@ -11,10 +11,14 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         // One connection: SQLite allows one writer anyway, and a single connection serialises
         // every transaction, so concurrent requests queue instead of failing with SQLITE_BUSY.
         // Code must therefore never use the pool while it holds a transaction: pass the
-        // transaction down.
-        options
-            .max_connections(1)
-            .map_sqlx_sqlite_opts(|o| o.foreign_keys(true).busy_timeout(Duration::from_secs(10)));
+        // transaction down. Write-ahead logging: a commit is one append and one fsync of the log
+        // (synchronous stays FULL: a committed payment survives a power cut).
+        options.max_connections(1).map_sqlx_sqlite_opts(|o| {
+            o.foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+        });
     } else {
         options.max_connections(20);
     }

@@ -90,9 +90,12 @@ impl MigrationTrait for Migration {
         }
         let indexes = [
             index("job_runs", "ux_job_runs_tick", &["tick_key"], true),
-            index("job_runs", "ix_job_runs_due", &["status", "next_attempt_at"], false),
+            // The claims: waiting runs oldest first, and runs whose lease ran out.
+            index("job_runs", "ix_job_runs_due", &["status", "next_attempt_at", "id"], false),
+            index("job_runs", "ix_job_runs_lease", &["status", "lease_until"], false),
             index("job_runs", "ix_job_runs_job", &["job", "scheduled_for"], false),
-            index("outbox", "ix_outbox_due", &["status", "next_attempt_at"], false),
+            index("outbox", "ix_outbox_due", &["status", "next_attempt_at", "id"], false),
+            index("outbox", "ix_outbox_lease", &["status", "lease_until"], false),
             index("outbox", "ix_outbox_compound", &["compound_id", "id"], false),
             index("outbox", "ix_outbox_reference", &["reference"], false),
             index("reminders", "ix_reminders_unit", &["unit_id", "id"], false),

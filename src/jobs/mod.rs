@@ -382,14 +382,20 @@ async fn claim(db: &DatabaseConnection, instance: &str, only: Option<i64>) -> Re
     let now = Utc::now();
     let skip_locked = if db.get_database_backend() == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let only_this = if only.is_some() { " AND id = $4" } else { "" };
-    let sql = format!(
-        "UPDATE job_runs SET status = 'running', claimed_by = $1, lease_until = $2, started_at = $3, attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM job_runs WHERE ((status = 'queued' AND next_attempt_at <= $3) OR (status = 'running' AND lease_until < $3)){only_this} \
-         ORDER BY next_attempt_at, id LIMIT 1{skip_locked}) RETURNING *"
-    );
-    let mut values: Vec<sea_orm::Value> = vec![instance.into(), (now + LEASE).into(), now.into()];
-    values.extend(only.map(Into::into));
-    Ok(job_run::Entity::find().from_raw_sql(crate::db::statement(db, &sql, values)).one(db).await?)
+    // Two conditions, each answered by its index: a run whose replica stopped renewing its
+    // lease, then the longest-waiting queued run.
+    for due in ["status = 'running' AND lease_until < $3", "status = 'queued' AND next_attempt_at <= $3"] {
+        let sql = format!(
+            "UPDATE job_runs SET status = 'running', claimed_by = $1, lease_until = $2, started_at = $3, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM job_runs WHERE {due}{only_this} ORDER BY next_attempt_at, id LIMIT 1{skip_locked}) RETURNING *"
+        );
+        let mut values: Vec<sea_orm::Value> = vec![instance.into(), (now + LEASE).into(), now.into()];
+        values.extend(only.map(Into::into));
+        if let Some(run) = job_run::Entity::find().from_raw_sql(crate::db::statement(db, &sql, values)).one(db).await? {
+            return Ok(Some(run));
+        }
+    }
+    Ok(None)
 }
 
 /// Runs a claimed run to its end and records the outcome; a failure is queued again after a

@@ -18,7 +18,7 @@ use lettre::{
     message::{Mailbox, header::ContentType},
     transport::smtp::authentication::Credentials,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use tokio::sync::watch;
 
 use crate::{
@@ -248,13 +248,18 @@ async fn record_outcome(
 async fn claim_due(db: &DatabaseConnection) -> Result<Vec<outbox_message::Model>> {
     let now: DateTime<Utc> = Utc::now();
     let skip_locked = if db.get_database_backend() == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let sql = format!(
-        "UPDATE outbox SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id IN \
-         (SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND lease_until < $2) \
-         ORDER BY id LIMIT {BATCH}{skip_locked}) RETURNING *"
-    );
-    let statement = crate::db::statement(db, &sql, vec![(now + LEASE).into(), now.into()]);
-    Ok(outbox_message::Entity::find().from_raw_sql(statement).all(db).await?)
+    let mut claimed = Vec::new();
+    // Two conditions, each answered by its index: messages whose sender stopped before
+    // finishing, then pending ones whose time has come, longest waiting first.
+    for due in ["status = 'sending' AND lease_until < $2", "status = 'pending' AND next_attempt_at <= $2"] {
+        let sql = format!(
+            "UPDATE outbox SET status = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT {BATCH}{skip_locked}) RETURNING *"
+        );
+        let statement = crate::db::statement(db, &sql, vec![(now + LEASE).into(), now.into()]);
+        claimed.extend(outbox_message::Entity::find().from_raw_sql(statement).all(db).await?);
+    }
+    Ok(claimed)
 }
 
 /// Delivers the outbox until `stop` turns true: drains what is due, then waits for the poll
@@ -282,19 +287,15 @@ pub async fn run_worker(state: AppState, mailer: Mailer, mut stop: watch::Receiv
     }
 }
 
-/// Queues a failed message again, with a fresh set of attempts. Only a failed one: a message
-/// pending, being sent or sent is left as it is (two managers retrying at once queue it once).
+/// Queues a failed message again, with a fresh set of attempts, and returns it as queued. Only
+/// a failed one: a message pending, being sent or sent is left as it is (two managers retrying
+/// at once queue it once).
 pub async fn retry(db: &DatabaseConnection, message: outbox_message::Model) -> Result<outbox_message::Model> {
-    let queued = outbox_message::Entity::update_many()
-        .col_expr(outbox_message::Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
-        .col_expr(outbox_message::Column::Attempts, Expr::value(0))
-        .col_expr(outbox_message::Column::NextAttemptAt, Expr::value(Utc::now()))
-        .filter(outbox_message::Column::Id.eq(message.id))
-        .filter(outbox_message::Column::Status.eq(OutboxStatus::Failed.as_str()))
-        .exec(db)
-        .await?;
-    if queued.rows_affected == 0 {
-        return Err(Error::conflict("id", format!("only a failed message is sent again; this one is {}", message.status)));
-    }
-    outbox_message::Entity::find_by_id(message.id).one(db).await?.ok_or(Error::NotFound("message"))
+    let sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2 AND status = 'failed' RETURNING *";
+    let statement = crate::db::statement(db, sql, vec![Utc::now().into(), message.id.into()]);
+    outbox_message::Entity::find()
+        .from_raw_sql(statement)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::conflict("id", "only a failed message is sent again; this one is not failed (any more)"))
 }

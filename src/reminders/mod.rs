@@ -122,8 +122,9 @@ pub async fn send_arrears_reminders(db: &DatabaseConnection, config: &Config, co
                 .map(|r| (r.unit.id, r))
                 .collect();
         let histories = registry::ownership_histories(db, &units).await?;
-        // One letter per unit, stage and the owners addressed.
-        let mut letters: BTreeMap<(i64, Stage, Vec<i64>), (Vec<owner::Model>, Vec<BillState>)> = BTreeMap::new();
+        // One letter per unit, stage and the owners addressed (by id): to them, of those bills.
+        type Addressed = (i64, Stage, Vec<i64>);
+        let mut letters: BTreeMap<Addressed, (Vec<owner::Model>, Vec<BillState>)> = BTreeMap::new();
         for (stage, state) in due {
             let owners = owners_of_bill(histories.get(&state.bill.unit_id).map_or(&[][..], |h| h.as_slice()), &state.bill.period);
             let key = (state.bill.unit_id, stage, owners.iter().map(|o| o.id).collect());

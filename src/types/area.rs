@@ -9,7 +9,7 @@ pub struct Area(i64);
 
 impl Area {
     /// The largest area we accept for one unit: a whole-floor commercial space, not a typo.
-    pub const MAX_HUNDREDTHS: i64 = 100_000_00;
+    pub const MAX_HUNDREDTHS: i64 = 10_000_000;
 
     pub fn from_hundredths(value: i64) -> Result<Self, String> {
         if value <= 0 {

@@ -37,7 +37,9 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(file) = &self.sqlite_file {
-            let _ = std::fs::remove_file(file);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
         }
     }
 }
