@@ -27,6 +27,13 @@ pub struct LetterBill {
     pub days_overdue: i64,
 }
 
+impl LetterFacts<'_> {
+    /// One indented line per bill, as `line` writes it (given the bill and its due date).
+    fn bill_lines(&self, line: impl Fn(&LetterBill, String) -> String) -> String {
+        self.bills.iter().map(|b| format!("  {}\n", line(b, b.due_date.format("%Y-%m-%d").to_string()))).collect()
+    }
+}
+
 /// Subject and body of the reminder of `stage`.
 pub fn reminder(language: Language, stage: Stage, facts: &LetterFacts) -> (String, String) {
     match language {
@@ -38,18 +45,7 @@ pub fn reminder(language: Language, stage: Stage, facts: &LetterFacts) -> (Strin
 fn chinese(stage: Stage, f: &LetterFacts) -> (String, String) {
     let to = if f.owners.is_empty() { "业主".to_string() } else { format!("{}业主", f.owners.join("、")) };
     let date = f.as_of.format("%Y年%m月%d日").to_string();
-    let mut lines = String::new();
-    for b in &f.bills {
-        lines.push_str(&format!(
-            "  {} {}：应缴截止 {}，已逾期 {} 天，欠费 {} 元，滞纳金 {} 元\n",
-            b.fee_item,
-            b.period,
-            b.due_date.format("%Y-%m-%d"),
-            b.days_overdue,
-            b.principal,
-            b.late_fee
-        ));
-    }
+    let lines = f.bill_lines(|b, due| format!("{} {}：应缴截止 {due}，已逾期 {} 天，欠费 {} 元，滞纳金 {} 元", b.fee_item, b.period, b.days_overdue, b.principal, b.late_fee));
     let signature = format!("{} 物业服务中心\n{date}", f.compound);
     match stage {
         Stage::Friendly => (
@@ -86,18 +82,7 @@ fn chinese(stage: Stage, f: &LetterFacts) -> (String, String) {
 fn english(stage: Stage, f: &LetterFacts) -> (String, String) {
     let to = if f.owners.is_empty() { "Dear owner".to_string() } else { format!("Dear {}", f.owners.join(", ")) };
     let date = f.as_of.format("%Y-%m-%d").to_string();
-    let mut lines = String::new();
-    for b in &f.bills {
-        lines.push_str(&format!(
-            "  {} {}: due {}, {} days overdue, owed {} yuan, late fee {} yuan\n",
-            b.fee_item,
-            b.period,
-            b.due_date.format("%Y-%m-%d"),
-            b.days_overdue,
-            b.principal,
-            b.late_fee
-        ));
-    }
+    let lines = f.bill_lines(|b, due| format!("{} {}: due {due}, {} days overdue, owed {} yuan, late fee {} yuan", b.fee_item, b.period, b.days_overdue, b.principal, b.late_fee));
     let signature = format!("{} property service centre\n{date}", f.compound);
     match stage {
         Stage::Friendly => (
