@@ -23,6 +23,11 @@ pub struct Config {
     pub public_url: String,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
+    /// `WUYE_TICKET_REOPEN_DAYS`: how long after a ticket is resolved its owner may reopen it.
+    pub ticket_reopen_days: i64,
+    /// `WUYE_TICKET_AUTO_CLOSE_DAYS`: a resolved ticket the owner neither confirms nor reopens
+    /// is closed this many days after it was resolved.
+    pub ticket_auto_close_days: i64,
 }
 
 /// Email: how it leaves, and how hard the outbox tries.
@@ -151,6 +156,8 @@ impl Config {
             public_url,
             mail,
             jobs,
+            ticket_reopen_days: number(get("WUYE_TICKET_REOPEN_DAYS"), "WUYE_TICKET_REOPEN_DAYS", 7, 1..=365)?,
+            ticket_auto_close_days: number(get("WUYE_TICKET_AUTO_CLOSE_DAYS"), "WUYE_TICKET_AUTO_CLOSE_DAYS", 7, 1..=365)?,
             session_hours: number(get("WUYE_SESSION_HOURS"), "WUYE_SESSION_HOURS", 12, 1..=24 * 90)?,
             login_max_failures: number(get("WUYE_LOGIN_MAX_FAILURES"), "WUYE_LOGIN_MAX_FAILURES", 5, 1..=100)?,
             login_window_minutes: number(get("WUYE_LOGIN_WINDOW_MINUTES"), "WUYE_LOGIN_WINDOW_MINUTES", 15, 1..=24 * 60)?,

@@ -16,6 +16,7 @@ pub mod mail;
 pub mod payments;
 pub mod registry;
 pub mod reminders;
+pub mod tickets;
 pub mod types;
 
 use std::sync::Arc;

@@ -75,6 +75,15 @@ const DESK: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier];
 const LEDGER_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
 /// `Permission::PayOwnBills`: ordering online payment.
 const PAYERS: &[Role] = &[Owner];
+/// `Permission::FileTickets`: owners, and the desk for an owner who phones.
+const TICKET_FILERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Dispatcher, Owner];
+/// `Permission::ReadTickets`: the recipes use tickets of the fixture owner's unit assigned to the
+/// fixture technician, so all of these are admitted.
+const TICKET_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Dispatcher, Technician, Owner];
+/// `Permission::DispatchTickets`: the service desk.
+const TICKET_DESK: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Dispatcher];
+/// `Permission::ReadTicketStats`.
+const TICKET_STATS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
 
 /// The role x operation matrix, one line per operation of the OpenAPI document, written out by
 /// hand from the README's table rather than computed from `permissions.rs`, so that a change
@@ -153,6 +162,24 @@ const MATRIX: &[(&str, &str, Who)] = &[
     ("GET", "/outbox", Who::Roles(OFFICE)),
     ("GET", "/outbox/{id}", Who::Roles(OFFICE)),
     ("POST", "/outbox/{id}/retry", Who::Roles(OFFICE)),
+    // Repair tickets. Moving one is for its owner, the desk and its technician, each within
+    // the moves their side may make; rating is the owner's; the cost and the setup the office's.
+    ("POST", "/tickets", Who::Roles(TICKET_FILERS)),
+    ("GET", "/tickets", Who::Roles(TICKET_READERS)),
+    ("GET", "/tickets/{id}", Who::Roles(TICKET_READERS)),
+    ("POST", "/tickets/{id}/transitions", Who::Roles(TICKET_READERS)),
+    ("POST", "/tickets/{id}/assignment", Who::Roles(TICKET_DESK)),
+    ("POST", "/tickets/{id}/comments", Who::Roles(TICKET_READERS)),
+    ("POST", "/tickets/{id}/photos", Who::Roles(TICKET_READERS)),
+    ("GET", "/ticket-photos/{id}", Who::Roles(TICKET_READERS)),
+    ("POST", "/tickets/{id}/rating", Who::Roles(OWNERS)),
+    ("POST", "/tickets/{id}/follow-up", Who::Roles(TICKET_DESK)),
+    ("POST", "/tickets/{id}/cost", Who::Roles(OFFICE)),
+    ("GET", "/compounds/{id}/sla", Who::Roles(TICKET_DESK)),
+    ("PUT", "/compounds/{id}/sla", Who::Roles(OFFICE)),
+    ("POST", "/compounds/{id}/technician-groups", Who::Roles(OFFICE)),
+    ("GET", "/compounds/{id}/technician-groups", Who::Roles(TICKET_DESK)),
+    ("GET", "/compounds/{id}/ticket-stats", Who::Roles(TICKET_STATS)),
 ];
 
 fn expectation(method: &str, path: &str) -> Who {
@@ -266,6 +293,8 @@ enum Body {
     Empty,
     Json(Value),
     Csv(&'static str),
+    /// A photo's bytes.
+    Jpeg(&'static [u8]),
     /// A gateway callback: the raw JSON and its `X-Wuye-Signature` (None: unsigned).
     Callback { payload: String, signature: Option<String> },
 }
@@ -317,6 +346,7 @@ async fn send(app: &TestApp, method: &str, call: &Call, token: Option<&str>) -> 
         Body::Empty => request,
         Body::Json(value) => request.json(value),
         Body::Csv(text) => request.header("content-type", "application/octet-stream").body(text.as_bytes().to_vec()),
+        Body::Jpeg(bytes) => request.header("content-type", "image/jpeg").body(bytes.to_vec()),
         Body::Callback { payload, signature } => {
             let request = request.header("content-type", "application/octet-stream").body(payload.clone().into_bytes());
             match signature {
@@ -327,8 +357,13 @@ async fn send(app: &TestApp, method: &str, call: &Call, token: Option<&str>) -> 
     };
     let response = request.send().await.expect("send request");
     let status = response.status();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     // As bytes, so that a CSV file's byte-order mark is kept.
     let bytes = response.bytes().await.expect("read body");
+    // An image is described, not decoded.
+    if content_type.starts_with("image/") {
+        return (status, Value::String(format!("{content_type}: {} bytes", bytes.len())));
+    }
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     (status, body)
@@ -439,6 +474,59 @@ async fn fresh_message(app: &TestApp, company: &Company, status: &str) -> i64 {
     active.status = Set(status.into());
     active.attempts = Set(if status == "failed" { 8 } else { 0 });
     active.update(&app.db).await.expect("set the message's state").id
+}
+
+/// The smallest JPEG header the photo check accepts.
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
+
+/// The fixture technician's user id.
+async fn technician_id(app: &TestApp, company: &Company) -> i64 {
+    let (status, me) = app.get("/auth/me", company.token(Technician)).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    me["user_id"].as_i64().unwrap()
+}
+
+/// A fresh ticket of the fixture owner's unit, filed by the owner and brought by the desk and
+/// the fixture technician to `state` (submitted, accepted, assigned or resolved).
+async fn fresh_ticket(app: &TestApp, company: &Company, state: &str) -> Value {
+    let filing = json!({ "unit_id": company.t.unit_id, "category": "plumbing", "location": "in_unit", "description": format!("水管漏水 {}", unique()) });
+    let (status, mut ticket) = app.post("/tickets", company.token(Owner), filing).await;
+    assert_eq!(status, StatusCode::CREATED, "fresh ticket: {ticket}");
+    let steps: &[(&str, Role, Value)] = &[
+        ("accepted", Dispatcher, json!({ "to": "accepted", "priority": "p3" })),
+        ("assigned", Dispatcher, json!({ "technician_id": technician_id(app, company).await })),
+        ("in_progress", Technician, json!({ "to": "in_progress" })),
+        ("resolved", Technician, json!({ "to": "resolved" })),
+    ];
+    for (reached, role, step) in steps {
+        if ticket["status"] == state {
+            break;
+        }
+        let mut step = step.clone();
+        step["version"] = ticket["version"].clone();
+        let action = if *reached == "assigned" { "assignment" } else { "transitions" };
+        let (status, moved) = app.post(&format!("/tickets/{}/{action}", ticket["id"]), company.token(*role), step).await;
+        assert_eq!(status, StatusCode::OK, "fresh ticket to {reached}: {moved}");
+        ticket = moved;
+    }
+    assert_eq!(ticket["status"], state, "{ticket}");
+    ticket
+}
+
+/// A fresh photo of a fresh assigned ticket, uploaded by the owner.
+async fn fresh_photo(app: &TestApp, company: &Company) -> i64 {
+    let ticket = fresh_ticket(app, company, "assigned").await;
+    let response = app
+        .client
+        .post(format!("{}/tickets/{}/photos", app.base, ticket["id"]))
+        .bearer_auth(company.token(Owner))
+        .header("content-type", "image/jpeg")
+        .body(JPEG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
 /// A fresh technician login in the company, to disable or enable.
@@ -618,6 +706,71 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
             let message_id = fresh_message(app, target, "failed").await;
             plain(at(message_id)).expecting(json!({ "id": message_id, "status": "pending", "attempts": 0 }))
         }
+        // Tickets: each call gets a ticket of its own, of the fixture owner's unit, brought to the
+        // state the call needs (and assigned to the fixture technician once it is assigned).
+        ("POST", "/tickets") => json_call(
+            path.into(),
+            json!({ "unit_id": caller.t.unit_id, "category": "plumbing", "location": "in_unit", "description": format!("厨房水管漏水 {n}") }),
+        )
+        .expecting(json!({ "unit_id": caller.t.unit_id, "status": "submitted", "category": "plumbing" })),
+        ("GET", "/tickets") => plain(path.into()),
+        ("GET", "/tickets/{id}") => {
+            let ticket = fresh_ticket(app, target, "assigned").await;
+            plain(at(ticket["id"].as_i64().unwrap())).expecting(json!({ "ticket": { "id": ticket["id"], "status": "assigned" } }))
+        }
+        ("POST", "/tickets/{id}/transitions") => {
+            // A move each side may make: the owner cancels, the desk accepts, the technician starts.
+            let (state, to) = match role {
+                Owner => ("submitted", "cancelled"),
+                Technician => ("assigned", "in_progress"),
+                _ => ("submitted", "accepted"),
+            };
+            let ticket = fresh_ticket(app, target, state).await;
+            json_call(at(ticket["id"].as_i64().unwrap()), json!({ "to": to, "version": ticket["version"] }))
+                .expecting(json!({ "id": ticket["id"], "status": to }))
+        }
+        ("POST", "/tickets/{id}/assignment") => {
+            let ticket = fresh_ticket(app, target, "accepted").await;
+            let technician = technician_id(app, caller).await;
+            json_call(at(ticket["id"].as_i64().unwrap()), json!({ "version": ticket["version"], "technician_id": technician }))
+                .expecting(json!({ "id": ticket["id"], "status": "assigned", "assignee_id": technician }))
+        }
+        ("POST", "/tickets/{id}/comments") => {
+            let ticket = fresh_ticket(app, target, "assigned").await;
+            json_call(at(ticket["id"].as_i64().unwrap()), json!({ "body": format!("什么时候来修？ {n}") })).expecting(json!({ "body": format!("什么时候来修？ {n}") }))
+        }
+        ("POST", "/tickets/{id}/photos") => {
+            let ticket = fresh_ticket(app, target, "assigned").await;
+            Call { path: at(ticket["id"].as_i64().unwrap()), body: Body::Jpeg(JPEG), token: None, expect: Some(json!({ "content_type": "image/jpeg", "size": JPEG.len() })) }
+        }
+        ("GET", "/ticket-photos/{id}") => {
+            let photo = fresh_photo(app, target).await;
+            plain(at(photo)).expecting(json!(format!("image/jpeg: {} bytes", JPEG.len())))
+        }
+        ("POST", "/tickets/{id}/rating") => {
+            let ticket = fresh_ticket(app, target, "resolved").await;
+            json_call(at(ticket["id"].as_i64().unwrap()), json!({ "score": 5, "comment": "修得很好" })).expecting(json!({ "id": ticket["id"], "rating": 5 }))
+        }
+        ("POST", "/tickets/{id}/follow-up") => {
+            let ticket = fresh_ticket(app, target, "resolved").await;
+            json_call(at(ticket["id"].as_i64().unwrap()), json!({ "note": format!("业主满意 {n}") })).expecting(json!({ "id": ticket["id"], "follow_up": format!("业主满意 {n}") }))
+        }
+        ("POST", "/tickets/{id}/cost") => {
+            let ticket = fresh_ticket(app, target, "resolved").await;
+            json_call(at(ticket["id"].as_i64().unwrap()), json!({ "route": "company" })).expecting(json!({ "id": ticket["id"], "cost_route": "company" }))
+        }
+        ("GET", "/compounds/{id}/sla") => plain(at(t.compound_id)).expecting(json!([{ "category": "gas", "priority": "p1", "response_minutes": 15 }])),
+        ("PUT", "/compounds/{id}/sla") => {
+            json_call(at(t.compound_id), json!({ "targets": [{ "category": "walls", "priority": "p4", "response_minutes": 600, "resolution_minutes": 20160 }] }))
+                .expecting(json!([{ "category": "walls", "priority": "p4", "response_minutes": 600, "own": true }]))
+        }
+        ("POST", "/compounds/{id}/technician-groups") => {
+            let technician = technician_id(app, caller).await;
+            json_call(at(t.compound_id), json!({ "name": format!("水电组 {n}"), "categories": ["plumbing", "electrical"], "member_ids": [technician] }))
+                .expecting(json!({ "compound_id": t.compound_id, "member_ids": [technician] }))
+        }
+        ("GET", "/compounds/{id}/technician-groups") => plain(at(t.compound_id)),
+        ("GET", "/compounds/{id}/ticket-stats") => plain(format!("{}?from=2020-01-01&to=2029-12-31", at(t.compound_id))).expecting(json!({ "compound_id": t.compound_id })),
         _ => panic!("no request recipe for {method} {path}: add one to call_for"),
     }
 }
@@ -633,12 +786,12 @@ fn problem_mismatch(status: StatusCode, body: &Value, expected: StatusCode, code
         .then(|| format!("expected {expected} {code:?}, got {status} {body}"))
 }
 
-/// Checks a successful answer: 2xx with a JSON object or array that is not a problem, or a CSV
-/// file (UTF-8 with a byte-order mark).
+/// Checks a successful answer: 2xx with a JSON object or array that is not a problem, a CSV
+/// file (UTF-8 with a byte-order mark), or an image.
 fn success_mismatch(status: StatusCode, body: &Value) -> Option<String> {
     let is_data = body.is_array()
         || (body.is_object() && body.get("code").is_none_or(|c| !c.is_string()))
-        || body.as_str().is_some_and(|text| text.starts_with('\u{feff}'));
+        || body.as_str().is_some_and(|text| text.starts_with('\u{feff}') || text.starts_with("image/"));
     (!status.is_success() || !is_data).then(|| format!("expected 2xx with data, got {status} {body}"))
 }
 

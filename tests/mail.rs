@@ -21,13 +21,8 @@ const FRIENDLY_SUBJECT: &str = "【Alpha 花园】物业费缴费提醒（1栋 1
 /// A server whose mail worker delivers to `port` over plain SMTP, polling every 50 ms, with no
 /// scheduled job firing on its own.
 fn smtp_settings(port: u16, max_attempts: u32, retry_seconds: u32) -> Vec<(&'static str, String)> {
-    vec![
-        ("WUYE_SCHEDULER", "on".into()),
-        ("WUYE_JOB_BILL_RUN", "off".into()),
-        ("WUYE_JOB_LATE_FEES", "off".into()),
-        ("WUYE_JOB_ARREARS_REMINDERS", "off".into()),
-        ("WUYE_JOB_SESSION_CLEANUP", "off".into()),
-        ("WUYE_WORKER_POLL_MS", "50".into()),
+    let mut settings: Vec<(&'static str, String)> = common::WORKERS_ON.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    settings.extend([
         ("WUYE_MAIL_TRANSPORT", "smtp".into()),
         ("WUYE_SMTP_HOST", "127.0.0.1".into()),
         ("WUYE_SMTP_PORT", port.to_string()),
@@ -36,7 +31,8 @@ fn smtp_settings(port: u16, max_attempts: u32, retry_seconds: u32) -> Vec<(&'sta
         ("WUYE_MAIL_MAX_ATTEMPTS", max_attempts.to_string()),
         ("WUYE_MAIL_RETRY_SECONDS", retry_seconds.to_string()),
         ("WUYE_PUBLIC_URL", PUBLIC_URL.into()),
-    ]
+    ]);
+    settings
 }
 
 fn borrowed<'a>(settings: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {

@@ -65,6 +65,8 @@ pub fn config(url: &str, more: &[(&str, &str)]) -> wuye::Config {
         ("WUYE_JOB_LATE_FEES", "off"),
         ("WUYE_JOB_ARREARS_REMINDERS", "off"),
         ("WUYE_JOB_SESSION_CLEANUP", "off"),
+        ("WUYE_JOB_TICKET_SLA", "off"),
+        ("WUYE_JOB_TICKET_AUTO_CLOSE", "off"),
         ("WUYE_MAIL_TRANSPORT", "stub"),
         ("WUYE_WORKER_POLL_MS", "20"),
     ]

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_registry_and_accounts;
 mod m20261127_000002_billing_and_ledger;
 mod m20261127_000003_jobs_and_mail;
+mod m20261127_000004_tickets;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_registry_and_accounts::Migration),
             Box::new(m20261127_000002_billing_and_ledger::Migration),
             Box::new(m20261127_000003_jobs_and_mail::Migration),
+            Box::new(m20261127_000004_tickets::Migration),
         ]
     }
 }

@@ -92,6 +92,18 @@ pub enum Permission {
     RunJobs,
     /// See the email outbox and send a failed message again.
     ManageOutbox,
+    /// File a repair ticket: an owner for their own units, the desk for an owner who phones.
+    FileTickets,
+    /// See tickets: owners their own, technicians those assigned to them, the desk all.
+    ReadTickets,
+    /// Triage, assign, move, reject tickets; internal notes; follow-up calls.
+    DispatchTickets,
+    /// SLA targets and technician groups of a compound.
+    ManageTicketSetup,
+    /// Bill an owner for a paid repair, or put a repair to the company or the fund.
+    RouteRepairCosts,
+    /// Ticket statistics.
+    ReadTicketStats,
 }
 
 
@@ -109,6 +121,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ReadBilling => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Cashier | Committee),
         CollectPayments => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Cashier),
         ReadLedger => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),
+        FileTickets => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Dispatcher | Owner),
+        ReadTickets => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Dispatcher | Technician | Owner),
+        DispatchTickets => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Dispatcher),
+        ManageTicketSetup | RouteRepairCosts => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
+        ReadTicketStats => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),
     }
 }
 

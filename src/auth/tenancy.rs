@@ -34,7 +34,7 @@ macro_rules! tenant_owned {
 }
 
 use entity::{
-    bill, building, common_income, company, compound, fee_item, outbox_message, owner, ownership, payment, payment_order, stairwell, unit, user,
+    bill, building, common_income, company, compound, fee_item, outbox_message, owner, ownership, payment, payment_order, stairwell, ticket, unit, user,
 };
 tenant_owned!(company::Entity, "company", Id, None);
 tenant_owned!(compound::Entity, "compound", CompanyId, Some(compound::Column::Id));
@@ -50,6 +50,7 @@ tenant_owned!(payment::Entity, "payment", CompanyId, Some(payment::Column::Compo
 tenant_owned!(payment_order::Entity, "payment order", CompanyId, Some(payment_order::Column::CompoundId));
 tenant_owned!(common_income::Entity, "common-area income", CompanyId, Some(common_income::Column::CompoundId));
 tenant_owned!(outbox_message::Entity, "message", CompanyId, Some(outbox_message::Column::CompoundId));
+tenant_owned!(ticket::Entity, "ticket", CompanyId, Some(ticket::Column::CompoundId));
 
 
 /// All rows of `E` the actor may see.

@@ -877,3 +877,85 @@ pub async fn accrue_late_fees(db: &sea_orm::DatabaseConnection, company_id: i64)
     }
     Ok(counts)
 }
+
+/// Bills an owner for a paid repair in their flat (a ticket routed to the owner): a one-off
+/// fee item named after the ticket, whose scope holds no unit (so no bill run ever bills it
+/// again), one bill on the ticket's unit due in 15 days, and its ledger entry, all in the
+/// caller's transaction.
+pub async fn bill_paid_repair(txn: &DatabaseTransaction, actor: &Actor, ticket: &entity::ticket::Model, amount: Money) -> Result<bill::Model> {
+    ledger::lock_chain(txn, ticket.compound_id).await?;
+    let today = compound_today(txn, ticket.compound_id).await?;
+    let period = Period::containing(today);
+    let now = Utc::now();
+    let item = fee_item::ActiveModel {
+        company_id: Set(ticket.company_id),
+        compound_id: Set(ticket.compound_id),
+        name: Set(format!("有偿维修 工单#{}", ticket.id)),
+        kind: Set(FeeKind::Fixed.as_str().into()),
+        amount: Set(Some(amount.fen())),
+        scope_kind: Set(ScopeKind::Units.as_str().into()),
+        scope_ids: Set("[]".into()),
+        unit_uses: Set("[]".into()),
+        cycle: Set(Cycle::OneOff.as_str().into()),
+        due_days: Set(15),
+        rounding: Set(RoundingRule::half_up().as_str().into()),
+        late_fee_grace_days: Set(0),
+        effective_from: Set(period.first_day()),
+        effective_to: Set(Some(period.first_day())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let run = bill_run::ActiveModel {
+        company_id: Set(ticket.company_id),
+        compound_id: Set(ticket.compound_id),
+        period: Set(period.to_string()),
+        run_by: Set(actor.user_id),
+        bills_created: Set(1),
+        total: Set(amount.fen()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let bill = bill::ActiveModel {
+        company_id: Set(ticket.company_id),
+        compound_id: Set(ticket.compound_id),
+        unit_id: Set(ticket.unit_id),
+        fee_item_id: Set(item.id),
+        period: Set(period.to_string()),
+        bill_run_id: Set(run.id),
+        payer: Set(rules::Payer::Owner.as_str().into()),
+        amount: Set(amount.fen()),
+        adjusted: Set(0),
+        paid: Set(0),
+        late_fee_paid: Set(0),
+        late_fee_waived: Set(0),
+        late_fee_accrued: Set(0),
+        late_fee_accrued_through: Set(None),
+        late_fee_fen_days: Set(0),
+        due_date: Set(today + Duration::days(15)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    ledger::post(
+        txn,
+        Posting {
+            company_id: ticket.company_id,
+            compound_id: ticket.compound_id,
+            kind: "bill_run",
+            reference: format!("bill_run:{}", run.id),
+            memo: format!("paid repair, ticket {}", ticket.id),
+            posted_by: actor.user_id,
+            lines: vec![
+                Line::debit(Account::Receivable, amount.fen()).unit(ticket.unit_id).fee_item(item.id),
+                Line::credit(Account::FeeRevenue, amount.fen()).fee_item(item.id),
+            ],
+        },
+    )
+    .await?;
+    Ok(bill)
+}

@@ -7,7 +7,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::
 use poem_openapi::{OpenApiService, Tags};
 use sea_orm::ConnectionTrait;
 
-use crate::{AppState, auth, billing, error::problem_for_poem_error, jobs, ledger, mail, payments, registry, reminders};
+use crate::{AppState, auth, billing, error::problem_for_poem_error, jobs, ledger, mail, payments, registry, reminders, tickets};
 
 /// One tag per business area; every operation carries exactly one.
 #[derive(Tags)]
@@ -30,6 +30,9 @@ pub enum Area {
     /// Scheduled jobs and their runs, and the email outbox.
     #[oai(rename = "jobs")]
     Jobs,
+    /// Repair tickets: filing, the queue, the workflow, SLA targets, statistics.
+    #[oai(rename = "tickets")]
+    Tickets,
 }
 
 pub fn routes(state: AppState) -> impl poem::Endpoint {
@@ -43,11 +46,12 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
             reminders::api::RemindersApi(state.clone()),
             jobs::api::JobsApi(state.clone()),
             mail::api::OutboxApi(state.clone()),
+            tickets::api::TicketsApi(state.clone()),
         ),
         "wuye",
         env!("CARGO_PKG_VERSION"),
     )
-    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox.");
+    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox, repair tickets.");
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let max_body = state.config.max_body_bytes;

@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use crate::{
     AppState,
     auth::{self, Actor, Permission},
-    billing, payments, reminders,
+    billing, payments, reminders, tickets,
     config::Config,
     error::{Error, Result},
     types::Period,
@@ -46,6 +46,10 @@ pub enum Job {
     ArrearsReminders,
     /// Removes expired and revoked sessions and old failed-login records.
     SessionCleanup,
+    /// Escalates repair tickets past their response or resolution deadline to the managers.
+    TicketSla,
+    /// Closes tickets resolved some days ago that their owners neither confirmed nor reopened.
+    TicketAutoClose,
 }
 
 /// What a tick missed while no replica was running does when one comes back.
@@ -71,7 +75,7 @@ impl CatchUp {
 const MAX_TICKS_PER_ROUND: usize = 100;
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::BillRun, Job::LateFees, Job::ArrearsReminders, Job::SessionCleanup];
+    pub const ALL: [Job; 6] = [Job::BillRun, Job::LateFees, Job::ArrearsReminders, Job::SessionCleanup, Job::TicketSla, Job::TicketAutoClose];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -79,6 +83,8 @@ impl Job {
             Job::LateFees => "late_fees",
             Job::ArrearsReminders => "arrears_reminders",
             Job::SessionCleanup => "session_cleanup",
+            Job::TicketSla => "ticket_sla",
+            Job::TicketAutoClose => "ticket_auto_close",
         }
     }
 
@@ -96,13 +102,16 @@ impl Job {
             // 10:00 every day: a letter that arrives in office hours.
             Job::ArrearsReminders => "0 0 10 * * *",
             Job::SessionCleanup => "0 30 * * * *",
+            // Every five minutes: a gas leak's deadline is fifteen.
+            Job::TicketSla => "0 */5 * * * *",
+            Job::TicketAutoClose => "0 0 3 * * *",
         }
     }
 
     pub fn catch_up(self) -> CatchUp {
         match self {
             Job::BillRun => CatchUp::Each { at_most: 3 },
-            Job::LateFees | Job::ArrearsReminders | Job::SessionCleanup => CatchUp::Latest,
+            Job::LateFees | Job::ArrearsReminders | Job::SessionCleanup | Job::TicketSla | Job::TicketAutoClose => CatchUp::Latest,
         }
     }
 
@@ -490,6 +499,8 @@ async fn perform(state: AppState, job: Job, run: job_run::Model) -> Result<Count
         (Job::LateFees, Some(company)) => billing::accrue_late_fees(db, company).await,
         (Job::ArrearsReminders, Some(company)) => reminders::send_arrears_reminders(db, &state.config, company, run.id).await,
         (Job::SessionCleanup, _) => auth::remove_expired_sessions(db, &state.config).await,
+        (Job::TicketSla, Some(company)) => tickets::escalate_overdue(db, &state.config, company).await,
+        (Job::TicketAutoClose, Some(company)) => tickets::close_resolved(db, &state.config, company).await,
         (_, None) => Err(Error::invalid("job", format!("{} is a company job and this run names no company", job.name()))),
     }
 }

@@ -319,6 +319,8 @@ pub const WORKERS_ON: &[(&str, &str)] = &[
     ("WUYE_JOB_LATE_FEES", "off"),
     ("WUYE_JOB_ARREARS_REMINDERS", "off"),
     ("WUYE_JOB_SESSION_CLEANUP", "off"),
+    ("WUYE_JOB_TICKET_SLA", "off"),
+    ("WUYE_JOB_TICKET_AUTO_CLOSE", "off"),
 ];
 
 /// `WORKERS_ON` with more settings.
