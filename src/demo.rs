@@ -8,11 +8,13 @@ use std::fmt::Write;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use crate::{
+    Config,
     auth::{self, Actor, NewAccount, Role},
     billing, payments,
     registry::{self, NewCompound, import},
+    tickets::{self, Assignment, Category, Location, NewTechnicianGroup, NewTicket, Priority, Status, Transition, Urgency},
 };
-use entity::{company, owner, ownership, unit};
+use entity::{company, owner, ownership, unit, user};
 
 pub const PASSWORD: &str = "wuye-demo-2026";
 pub const COMPANY: &str = "和睦物业服务有限公司";
@@ -106,7 +108,7 @@ fn spreadsheet(compound_index: usize, layout: &Layout) -> String {
 
 /// Seeds the demo on first start (a database without the demo company) and returns the demo
 /// logins by role. Later starts find the company and seed nothing.
-pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static str, String)>> {
+pub async fn seed(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Vec<(&'static str, String)>> {
     let fail = |e: crate::error::Error| anyhow::anyhow!("demo seed: {e}");
     let logins = vec![
         ("platform_admin", "admin@wuye.demo".to_string()),
@@ -161,7 +163,42 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static str, 
     for (compound, rate) in compounds.iter().zip(["0.95", "1.10", "1.20"]) {
         bill_and_collect(db, &system, compound.id, rate).await.map_err(fail)?;
     }
+    repair_tickets(db, config, &system, wangjiao, first_owner.unit_id).await.map_err(fail)?;
     Ok(logins)
+}
+
+/// 旺角家园's repair desk: a technician group, and three tickets of the owner login's flat: one
+/// waiting for triage, one being worked, one resolved for the owner to confirm and rate.
+async fn repair_tickets(db: &DatabaseConnection, config: &Config, system: &Actor, compound_id: i64, unit_id: i64) -> crate::error::Result<()> {
+    let technician = user::Entity::find().filter(user::Column::Email.eq("tech@hemu.demo")).one(db).await?.map(|u| u.id).unwrap_or_default();
+    let group = NewTechnicianGroup {
+        name: "水电维修组".into(),
+        categories: vec![Category::Plumbing, Category::Electrical, Category::RoofLeak, Category::Doors, Category::Other],
+        member_ids: vec![technician],
+    };
+    tickets::create_group(db, system, compound_id, group).await?;
+    let file = |category, location, place: Option<&str>, description: &str| NewTicket {
+        unit_id,
+        category,
+        location,
+        place: place.map(str::to_string),
+        description: description.into(),
+        urgency: Urgency::Normal,
+        preferred_visit: Some("工作日晚上七点后".into()),
+        owner_id: None,
+    };
+    tickets::file_ticket(db, system, file(Category::Plumbing, Location::InUnit, None, "厨房水槽下水管漏水，地面一直是湿的。")).await?;
+    let mut working = tickets::file_ticket(db, system, file(Category::Electrical, Location::InUnit, None, "卫生间插座一插电就跳闸。")).await?;
+    let mut resolved = tickets::file_ticket(db, system, file(Category::RoofLeak, Location::CommonArea, Some("顶楼楼梯间天花板"), "下雨后顶楼楼梯间天花板渗水。")).await?;
+    for ticket in [&mut working, &mut resolved] {
+        let accept = Transition { to: Status::Accepted, version: ticket.version, priority: Some(Priority::P2), note: None };
+        *ticket = tickets::transition(db, config, system, ticket.id, accept).await?;
+        *ticket = tickets::assign(db, config, system, ticket.id, Assignment { version: ticket.version, technician_id: None }).await?;
+        let start = Transition { to: Status::InProgress, version: ticket.version, priority: None, note: None };
+        *ticket = tickets::transition(db, config, system, ticket.id, start).await?;
+    }
+    tickets::transition(db, config, system, resolved.id, Transition { to: Status::Resolved, version: resolved.version, priority: None, note: None }).await?;
+    Ok(())
 }
 
 /// Three months of property fees (物业费), due on the 15th with 0.03% a day late fee, and the

@@ -220,7 +220,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
 async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let app = Application::build(config.clone()).await?;
-    let logins = if with_demo { Some(demo::seed(app.db()).await?) } else { None };
+    let logins = if with_demo { Some(demo::seed(app.db(), &config).await?) } else { None };
     let url = format!("http://{}:{}", config.listen.ip(), app.port());
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, database = %config.database_url, "ready");
     println!("wuye is listening on {url}  (API docs: {url}/docs)");

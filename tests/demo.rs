@@ -1,0 +1,55 @@
+//! The demo `cargo run -- demo` serves: seeded once, every login works, and each area has
+//! something to show.
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn the_demo_seeds_once_and_shows_every_area() {
+    let app = TestApp::spawn().await;
+    let config = test_config(&app.database_url, &[]);
+    let logins = wuye::demo::seed(&app.db, &config).await.expect("seed the demo");
+    // A second start finds the demo in place and changes nothing.
+    let again = wuye::demo::seed(&app.db, &config).await.expect("seed again");
+    assert_eq!(logins, again);
+
+    for (role, login) in &logins {
+        let (status, body) = app.login(login, wuye::demo::PASSWORD).await;
+        assert_eq!((status, body["me"]["role"].as_str()), (StatusCode::OK, Some(*role)), "{login}: {body}");
+    }
+    let token = |login: &str| {
+        let app = &app;
+        let login = login.to_string();
+        async move {
+            let (_, body) = app.login(&login, wuye::demo::PASSWORD).await;
+            body["token"].as_str().unwrap().to_string()
+        }
+    };
+    let manager = token("manager@hemu.demo").await;
+    let (_, compounds) = app.get("/compounds", &manager).await;
+    let names: Vec<&str> = compounds.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["世纪花园", "金盾苑", "旺角家园"]);
+
+    // The owner's flat has three months of property fees.
+    let owner = token("owner@wangjiao.demo").await;
+    let (_, units) = app.get("/me/units", &owner).await;
+    let unit_id = units[0]["id"].as_i64().unwrap();
+    let (_, bills) = app.get(&format!("/units/{unit_id}/bills"), &owner).await;
+    let periods: Vec<&str> = bills.as_array().unwrap().iter().map(|b| b["period"].as_str().unwrap()).collect();
+    assert_eq!(periods.len(), 3, "{bills}");
+
+    // The repair desk: one ticket waiting for triage and one being worked in the queue, one
+    // resolved for the owner to confirm.
+    let dispatcher = token("dispatcher@hemu.demo").await;
+    let (status, queue) = app.get("/tickets", &dispatcher).await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    let statuses: Vec<&str> = queue["items"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
+    assert_eq!((statuses.len(), queue["counts"]["resolved"].as_u64()), (2, Some(1)), "{queue}");
+    assert!(statuses.contains(&"submitted") && statuses.contains(&"in_progress"), "{queue}");
+    let (_, resolved) = app.get("/tickets?status=resolved", &owner).await;
+    assert_eq!(resolved["items"][0]["unit_id"], unit_id, "{resolved}");
+    let technician = token("tech@hemu.demo").await;
+    let (_, work) = app.get("/tickets", &technician).await;
+    assert_eq!(work["items"].as_array().unwrap().len(), 1, "the technician's own work: {work}");
+}
