@@ -31,20 +31,34 @@ pub use rules::{Category, Location, Priority, Side, Status, Targets, Urgency};
 // Who sees a ticket, and as whom they act on it
 // ---------------------------------------------------------------------------------------------
 
-/// A ticket the actor may see: owners their units' tickets, technicians those assigned to
-/// them, the service desk their company's (compounds). Anything else is "not found".
+/// A ticket the actor may see: owners the tickets of the units they own, filed since their
+/// ownership began (not a seller's), technicians those assigned to them, the service desk their
+/// company's (compounds). Anything else is "not found".
 pub async fn find_ticket(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> Result<ticket::Model> {
     actor.require(Permission::ReadTickets)?;
-    let found = match actor.role {
-        Role::Owner => {
-            let ticket = ticket::Entity::find_by_id(id).one(db).await?;
-            let owned = registry::owned_unit_ids(db, actor).await?;
-            ticket.filter(|t| owned.contains(&t.unit_id))
-        }
-        Role::Technician => find_visible::<ticket::Entity>(db, actor, id).await.ok().filter(|t| t.assignee_id == Some(actor.user_id)),
-        _ => Some(find_visible::<ticket::Entity>(db, actor, id).await?),
+    let visible = match actor.role {
+        Role::Owner => ticket::Entity::find_by_id(id).filter(owners_tickets(db, actor).await?).one(db).await?,
+        _ => match find_visible::<ticket::Entity>(db, actor, id).await {
+            Ok(ticket) => Some(ticket).filter(|t| actor.role != Role::Technician || t.assignee_id == Some(actor.user_id)),
+            Err(Error::NotFound(_)) => None,
+            Err(error) => return Err(error),
+        },
     };
-    found.ok_or(Error::NotFound("ticket"))
+    visible.ok_or(Error::NotFound("ticket"))
+}
+
+/// The tickets an owner's login may see: of each unit they own, those filed since the day
+/// their ownership began (in the compound's time).
+async fn owners_tickets(db: &impl ConnectionTrait, actor: &Actor) -> Result<Condition> {
+    let mut any = Condition::any();
+    for unit_id in registry::owned_unit_ids(db, actor).await? {
+        let (Some(since), Some(unit)) = (registry::ownership_start(db, actor, unit_id).await?, unit::Entity::find_by_id(unit_id).one(db).await?) else { continue };
+        let zone = compound::Entity::find_by_id(unit.compound_id).one(db).await?.and_then(|c| c.time_zone.parse::<chrono_tz::Tz>().ok()).unwrap_or(chrono_tz::Asia::Shanghai);
+        let from = since.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(zone).earliest()).map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc));
+        any = any.add(Condition::all().add(ticket::Column::UnitId.eq(unit_id)).add(ticket::Column::CreatedAt.gte(from)));
+    }
+    // No unit: a condition nothing meets.
+    Ok(if any.is_empty() { Condition::all().add(ticket::Column::Id.lt(0)) } else { any })
 }
 
 fn side_of(actor: &Actor) -> Side {
@@ -733,7 +747,7 @@ pub async fn queue(db: &impl ConnectionTrait, actor: &Actor, filter: QueueFilter
     actor.require(Permission::ReadTickets)?;
     let mut scope = Condition::all();
     match actor.role {
-        Role::Owner => scope = scope.add(ticket::Column::UnitId.is_in(registry::owned_unit_ids(db, actor).await?)),
+        Role::Owner => scope = scope.add(owners_tickets(db, actor).await?),
         _ => {
             if let Some(company) = actor.company_id {
                 scope = scope.add(ticket::Column::CompanyId.eq(company));
