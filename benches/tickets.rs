@@ -4,6 +4,7 @@
 //!   1. `GET /health` (which asks the database), the baseline;
 //!   2. the dispatcher's queue: one compound's open tickets, soonest deadline first, 50 a page;
 //!   3. filing a ticket (`POST /tickets`, by the desk for an owner).
+//!
 //! Each reports requests/s and p50/p99 latency; 2 and 3 also as a ratio to 1.
 //!
 //!     cargo bench --bench tickets -- --server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql' \

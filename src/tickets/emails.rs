@@ -23,7 +23,7 @@ pub fn owner_update(config: &Config, ticket: &ticket::Model, owner: &str, update
         Language::Zh => {
             let what = match update {
                 Update::Status { to: Status::Accepted, .. } => "已受理，我们会尽快安排维修人员。".to_string(),
-                Update::Status { to: Status::Resolved, .. } => "已处理完毕。请确认维修结果，如问题仍在，可在七天内重新打开工单。".to_string(),
+                Update::Status { to: Status::Resolved, .. } => format!("已处理完毕。请确认维修结果，如问题仍在，可在{}天内重新打开工单。", config.ticket_reopen_days),
                 Update::Status { to: Status::Rejected, note } => format!("未被受理。原因：{}", note.unwrap_or("")),
                 Update::Status { to: Status::OnHold, note } => format!("暂停处理（计时暂停）。原因：{}", note.unwrap_or("")),
                 Update::Status { to, .. } => format!("状态变为：{}", to.as_str()),
@@ -38,7 +38,7 @@ pub fn owner_update(config: &Config, ticket: &ticket::Model, owner: &str, update
         Language::En => {
             let what = match update {
                 Update::Status { to: Status::Accepted, .. } => "has been accepted; a technician will be arranged soon.".to_string(),
-                Update::Status { to: Status::Resolved, .. } => "has been resolved. Please confirm; if the problem remains you may reopen it within 7 days.".to_string(),
+                Update::Status { to: Status::Resolved, .. } => format!("has been resolved. Please confirm; if the problem remains you may reopen it within {} days.", config.ticket_reopen_days),
                 Update::Status { to: Status::Rejected, note } => format!("was not accepted. Reason: {}", note.unwrap_or("")),
                 Update::Status { to: Status::OnHold, note } => format!("is on hold (its clock stops). Reason: {}", note.unwrap_or("")),
                 Update::Status { to, .. } => format!("is now {}.", to.as_str()),

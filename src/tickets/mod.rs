@@ -334,6 +334,10 @@ pub async fn transition(db: &DatabaseConnection, config: &Config, actor: &Actor,
         }
         _ => {}
     }
+    // A deadline moved is a new deadline: missing it is escalated again.
+    if next.resolution_due_at != current.resolution_due_at {
+        next.resolution_escalated_at = None;
+    }
     let txn = db.begin().await?;
     let saved = save(&txn, &current, next, change.version).await?;
     record(&txn, actor, &saved, "status", Some(from.as_str()), Some(change.to.as_str()), note.as_deref(), false).await?;
@@ -800,15 +804,17 @@ pub async fn queue(db: &impl ConnectionTrait, actor: &Actor, filter: QueueFilter
     let next = (items.len() as u64 > limit).then(|| {
         items.truncate(limit as usize);
         let last = items.last().expect("a full page");
-        format!("{}_{}", last.due_at.timestamp_micros(), last.id)
+        // Nanoseconds: SQLite keeps them (PostgreSQL microseconds), and the next page must start
+        // exactly after this ticket.
+        format!("{}_{}", last.due_at.timestamp_nanos_opt().unwrap_or_default(), last.id)
     });
     Ok(QueuePage { items, next, counts })
 }
 
 fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, i64)> {
     let bad = || Error::invalid("after", "after is the `next` of the page before, as it was given");
-    let (micros, id) = text.split_once('_').ok_or_else(bad)?;
-    let due = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    let (nanos, id) = text.split_once('_').ok_or_else(bad)?;
+    let due = DateTime::from_timestamp_nanos(nanos.parse().map_err(|_| bad())?);
     Ok((due, id.parse().map_err(|_| bad())?))
 }
 

@@ -62,10 +62,12 @@ impl Category {
         Category::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
-    /// The priority a ticket starts with, before a dispatcher triages it: danger to life first.
+    /// The priority a ticket starts with, before a dispatcher triages it: danger to life (gas,
+    /// fire safety) is p1 whatever was said; a filer who says it can wait is believed; otherwise
+    /// the more urgent of what the category and the filer call for.
     pub fn default_priority(self, urgency: Urgency) -> Priority {
         let by_category = match self {
-            Category::Gas | Category::FireSafety => Priority::P1,
+            Category::Gas | Category::FireSafety => return Priority::P1,
             Category::Elevator | Category::Electrical | Category::RoofLeak => Priority::P2,
             Category::Plumbing | Category::Doors | Category::BarrierFree => Priority::P3,
             Category::StreetLights | Category::Parking | Category::Walls | Category::Other => Priority::P4,
@@ -74,7 +76,7 @@ impl Category {
             Urgency::Emergency => Priority::P1,
             Urgency::Urgent => Priority::P2,
             Urgency::Normal => Priority::P3,
-            Urgency::Low => Priority::P4,
+            Urgency::Low => return Priority::P4,
         };
         by_category.min(by_urgency)
     }
@@ -300,8 +302,10 @@ mod tests {
         assert_eq!((gas.response_minutes, gas.resolution_minutes), (15, 240));
         let tap = default_targets(Category::Plumbing, Category::Plumbing.default_priority(Urgency::Low));
         assert_eq!((tap.response_minutes, tap.resolution_minutes), (24 * 60, 7 * 24 * 60));
-        // The filer's urgency raises a ticket, never lowers it.
+        // The filer's urgency raises a ticket; saying it can wait lowers it, except for danger.
         assert_eq!(Category::Walls.default_priority(Urgency::Emergency), Priority::P1);
+        assert_eq!(Category::Elevator.default_priority(Urgency::Normal), Priority::P2);
+        assert_eq!(Category::Elevator.default_priority(Urgency::Low), Priority::P4);
         assert_eq!(Category::Gas.default_priority(Urgency::Low), Priority::P1);
     }
 
