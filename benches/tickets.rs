@@ -57,7 +57,7 @@ async fn main() {
          SELECT 1, 1 + g % {COMPOUNDS}, g, NULL, 1, \
            (ARRAY['gas','plumbing','roof_leak','electrical','elevator','fire_safety','street_lights','barrier_free','parking','walls','doors','other'])[1 + g % 12], \
            'in_unit', NULL, '厨房水管漏水，请尽快处理 ' || g, 'normal', NULL, \
-           CASE WHEN g % 3 = 0 THEN (ARRAY['submitted','accepted','assigned','in_progress','on_hold'])[1 + (g / 3) % 5] ELSE 'closed' END, \
+           CASE WHEN (g / {COMPOUNDS}) % 3 = 0 THEN (ARRAY['submitted','accepted','assigned','in_progress','on_hold'])[1 + (g / {COMPOUNDS} / 3) % 5] ELSE 'closed' END, \
            'p3', NULL, 1, now() + make_interval(mins => g % 5000), now() + make_interval(mins => g % 50000), now() + make_interval(mins => g % 50000), \
            NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now() - make_interval(mins => g % 100000), now() \
          FROM generate_series(1, {tickets}) g"
@@ -105,7 +105,8 @@ async fn main() {
 
     let load = Load { client, base, token, concurrency, duration: Duration::from_secs(seconds) };
     let health = load.run(|c, base, _| c.get(format!("{base}/health"))).await;
-    let queue = load.run(|c, base, token| c.get(format!("{base}/tickets?compound_id=1&limit=50")).bearer_auth(token)).await;
+    let page: u64 = arg("--page").unwrap_or("50".into()).parse().expect("--page is a number");
+    let queue = load.run(move |c, base, token| c.get(format!("{base}/tickets?compound_id=1&limit={page}")).bearer_auth(token)).await;
     let unit_id = unit.id;
     let filing = load
         .run(move |c, base, token| {

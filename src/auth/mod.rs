@@ -11,7 +11,7 @@ use argon2::{
 use chrono::{Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
@@ -168,18 +168,18 @@ pub async fn login(db: &impl ConnectionTrait, config: &Config, login: &str, pass
 /// The actor behind a bearer token: the session must exist, be unexpired and unrevoked, and
 /// its account enabled. Checked on every request, so disabling an account locks it out at once.
 pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Actor> {
-    let session = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(token_hash(token)))
-        .one(db)
+    // The session and its account in one round trip: this runs before every request.
+    let sql = "SELECT u.*, s.id AS session_id FROM sessions s JOIN users u ON u.id = s.user_id \
+               WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2";
+    let row = db
+        .query_one_raw(crate::db::statement(db, sql, vec![token_hash(token).into(), Utc::now().into()]))
         .await?
-        .filter(|s| s.revoked_at.is_none() && s.expires_at > Utc::now())
         .ok_or(Error::Unauthenticated("the token is unknown, expired or revoked"))?;
-    let account = user::Entity::find_by_id(session.user_id)
-        .one(db)
-        .await?
-        .filter(|a| !a.disabled)
-        .ok_or(Error::Unauthenticated("the account is disabled"))?;
-    actor_for(db, account, session.id).await
+    let account = user::Model::from_query_result(&row, "")?;
+    if account.disabled {
+        return Err(Error::Unauthenticated("the account is disabled"));
+    }
+    actor_for(db, account, row.try_get("", "session_id")?).await
 }
 
 async fn actor_for(db: &impl ConnectionTrait, account: user::Model, session_id: i64) -> Result<Actor> {
