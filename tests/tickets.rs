@@ -952,6 +952,11 @@ async fn the_sla_job_escalates_each_missed_deadline_to_the_managers_once() {
     assert_eq!(escalations(&detail(&app, beta.token(Role::Dispatcher), theirs).await), vec![], "another company's ticket");
     // Staff business: the owner does not see it.
     assert_eq!(escalations(&detail(&app, t.token(Role::Owner), unanswered).await), vec![]);
+    // The breaches are flagged on the tickets.
+    let late = |d: Value| (d["ticket"]["response_late"].as_bool(), d["ticket"]["resolution_late"].as_bool());
+    assert_eq!(late(detail(&app, desk, unanswered).await), (Some(true), Some(false)));
+    assert_eq!(late(detail(&app, desk, unresolved).await), (Some(false), Some(true)));
+    assert_eq!(late(detail(&app, desk, in_time).await), (Some(false), Some(false)));
 
     let mails = outbox(&app, "ticket_escalation").await;
     let mut sent_to: Vec<(String, String)> = mails.iter().map(|m| (m.reference.clone().unwrap(), m.recipient.clone())).collect();
@@ -1398,6 +1403,13 @@ async fn statistics_give_medians_percentiles_compliance_satisfaction_and_reopen_
     assert_eq!(by_technician.len(), 1, "{stats}");
     assert_eq!((by_technician[0]["technician_id"].as_i64(), &by_technician[0]["name"]), (Some(tech_user), &json!("technician")), "{stats}");
     assert_eq!((&by_technician[0]["figures"]["filed"], &by_technician[0]["figures"]["sla_met_percent"]), (&json!(2), &json!(50.0)), "{stats}");
+
+    // By month of filing: the March tickets (one filed on 1 March in Shanghai, still February in
+    // UTC) apart from April's.
+    let (status, both) = app.get(&format!("/compounds/{}/ticket-stats?from=2024-03-01&to=2024-04-30", t.compound_id), t.token(Role::Manager)).await;
+    assert_eq!(status, StatusCode::OK, "{both}");
+    let months: Vec<(&String, &Value)> = both["by_month"].as_object().unwrap().iter().map(|(m, f)| (m, &f["filed"])).collect();
+    assert_eq!(months, vec![(&"2024-03".to_string(), &json!(stats["all"]["filed"])), (&"2024-04".to_string(), &json!(1))], "{both}");
 
     // April holds the one filed on its first morning in Shanghai.
     let (status, april) = app.get(&format!("/compounds/{}/ticket-stats?from=2024-04-01&to=2024-04-30", t.compound_id), t.token(Role::Manager)).await;

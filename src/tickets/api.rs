@@ -47,6 +47,10 @@ pub struct TicketView {
     pub due_at: DateTime<Utc>,
     /// Past its deadline and not on hold.
     pub overdue: bool,
+    /// Accepted after its response deadline (or still not accepted past it).
+    pub response_late: bool,
+    /// Resolved after its resolution deadline (or still open past it; the clock stands on hold).
+    pub resolution_late: bool,
     pub accepted_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -68,7 +72,17 @@ pub struct TicketView {
 impl TicketView {
     fn new(t: ticket::Model, actor: &Actor) -> Self {
         let status = Status::parse(&t.status).unwrap_or(Status::Submitted);
-        let overdue = status.is_open() && status != Status::OnHold && t.due_at < Utc::now();
+        let now = Utc::now();
+        let overdue = status.is_open() && status != Status::OnHold && t.due_at < now;
+        let clock = t.paused_at.unwrap_or(now);
+        let response_late = match t.accepted_at {
+            Some(at) => at > t.response_due_at,
+            None => status.is_open() && clock > t.response_due_at,
+        };
+        let resolution_late = match t.resolved_at {
+            Some(at) => at > t.resolution_due_at,
+            None => status.is_open() && clock > t.resolution_due_at,
+        };
         let staff = actor.role != Role::Owner;
         TicketView {
             id: t.id,
@@ -90,6 +104,8 @@ impl TicketView {
             resolution_due_at: t.resolution_due_at,
             due_at: t.due_at,
             overdue,
+            response_late,
+            resolution_late,
             accepted_at: t.accepted_at,
             resolved_at: t.resolved_at,
             closed_at: t.closed_at,
@@ -297,6 +313,8 @@ pub struct StatsView {
     pub all: FiguresView,
     pub by_category: BTreeMap<String, FiguresView>,
     pub by_technician: Vec<TechnicianFigures>,
+    /// By the month the tickets were filed in ("2026-11"), in the compound's time.
+    pub by_month: BTreeMap<String, FiguresView>,
 }
 
 /// A photo's bytes; the type given is not trusted, the bytes are.
@@ -489,6 +507,7 @@ impl TicketsApi {
             all: s.all.into(),
             by_category: s.by_category.into_iter().map(|(c, f)| (c, f.into())).collect(),
             by_technician: s.by_technician.into_iter().map(|(technician_id, name, f)| TechnicianFigures { technician_id, name, figures: f.into() }).collect(),
+            by_month: s.by_month.into_iter().map(|(m, f)| (m, f.into())).collect(),
         }))
     }
 }

@@ -1024,6 +1024,8 @@ pub struct TicketStats {
     pub by_category: BTreeMap<String, Figures>,
     /// By technician (user id and name).
     pub by_technician: Vec<(i64, String, Figures)>,
+    /// By the month of filing, in the compound's time.
+    pub by_month: BTreeMap<String, Figures>,
 }
 
 /// Statistics of a compound's tickets filed from `from` to `to` (in the compound's days).
@@ -1050,8 +1052,10 @@ pub async fn stats(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, f
     let all: Vec<&ticket::Model> = tickets.iter().collect();
     let mut by_category: BTreeMap<String, Vec<&ticket::Model>> = BTreeMap::new();
     let mut by_technician: BTreeMap<i64, Vec<&ticket::Model>> = BTreeMap::new();
+    let mut by_month: BTreeMap<String, Vec<&ticket::Model>> = BTreeMap::new();
     for t in &tickets {
         by_category.entry(t.category.clone()).or_default().push(t);
+        by_month.entry(crate::types::Period::containing(t.created_at.with_timezone(&zone).date_naive()).to_string()).or_default().push(t);
         if let Some(assignee) = t.assignee_id {
             by_technician.entry(assignee).or_default().push(t);
         }
@@ -1062,5 +1066,6 @@ pub async fn stats(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, f
         all: figures(&all),
         by_category: by_category.into_iter().map(|(c, ts)| (c, figures(&ts))).collect(),
         by_technician: by_technician.into_iter().map(|(id, ts)| (id, names.get(&id).cloned().unwrap_or_default(), figures(&ts))).collect(),
+        by_month: by_month.into_iter().map(|(m, ts)| (m, figures(&ts))).collect(),
     })
 }
