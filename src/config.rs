@@ -150,14 +150,21 @@ impl Config {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(format!("WUYE_PUBLIC_URL must start with http:// or https://, got {public_url:?}"));
         }
+        let ticket_reopen_days = number(get("WUYE_TICKET_REOPEN_DAYS"), "WUYE_TICKET_REOPEN_DAYS", 7, 1..=365)?;
+        let ticket_auto_close_days = number(get("WUYE_TICKET_AUTO_CLOSE_DAYS"), "WUYE_TICKET_AUTO_CLOSE_DAYS", 7, 1..=365)?;
+        if ticket_auto_close_days < ticket_reopen_days {
+            return Err(format!(
+                "WUYE_TICKET_AUTO_CLOSE_DAYS ({ticket_auto_close_days}) must not be shorter than WUYE_TICKET_REOPEN_DAYS ({ticket_reopen_days}): an owner may reopen a repair until it closes"
+            ));
+        }
         Ok(Config {
             database_url,
             listen,
             public_url,
             mail,
             jobs,
-            ticket_reopen_days: number(get("WUYE_TICKET_REOPEN_DAYS"), "WUYE_TICKET_REOPEN_DAYS", 7, 1..=365)?,
-            ticket_auto_close_days: number(get("WUYE_TICKET_AUTO_CLOSE_DAYS"), "WUYE_TICKET_AUTO_CLOSE_DAYS", 7, 1..=365)?,
+            ticket_reopen_days,
+            ticket_auto_close_days,
             session_hours: number(get("WUYE_SESSION_HOURS"), "WUYE_SESSION_HOURS", 12, 1..=24 * 90)?,
             login_max_failures: number(get("WUYE_LOGIN_MAX_FAILURES"), "WUYE_LOGIN_MAX_FAILURES", 5, 1..=100)?,
             login_window_minutes: number(get("WUYE_LOGIN_WINDOW_MINUTES"), "WUYE_LOGIN_WINDOW_MINUTES", 15, 1..=24 * 60)?,
@@ -250,6 +257,7 @@ mod tests {
             ("WUYE_JOB_LATE_FEES", "every day", "WUYE_JOB_LATE_FEES"),
             ("WUYE_JOB_LATE_FEES_ZONE", "Mars/Olympus", "WUYE_JOB_LATE_FEES_ZONE"),
             ("WUYE_JOB_BILLRUN", "0 0 1 1 * *", "WUYE_JOB_BILLRUN"),
+            ("WUYE_TICKET_AUTO_CLOSE_DAYS", "3", "WUYE_TICKET_REOPEN_DAYS"),
         ];
         for (name, value, expected) in cases {
             let error = Config::from_vars(&vars(&[(name, value)]), DEFAULT_DATABASE_URL).unwrap_err();

@@ -239,11 +239,12 @@ async fn a_ticket_walks_through_every_state_on_record_and_the_owner_hears_of_it(
     assert_eq!((&filed["place"], &filed["preferred_visit"], &filed["assignee_id"]), (&json!("厨房"), &json!("工作日晚上"), &Value::Null), "{filed}");
     let created = ts(&filed["created_at"]);
 
-    // The desk accepts it as p2: the deadlines are those of p2 plumbing, from filing.
+    // The desk accepts it as p2: the resolution deadline is p2 plumbing's, from filing; the
+    // response deadline stays the one it was filed with (p3: 4 hours), which triage answered.
     let accepted = go(&app, desk, id, 1, "accepted", json!({ "priority": "p2" })).await;
     assert_eq!(accepted["priority"], "p2", "{accepted}");
     assert!(!accepted["accepted_at"].is_null(), "{accepted}");
-    assert_eq!(ts(&accepted["response_due_at"]) - created, Duration::minutes(60), "{accepted}");
+    assert_eq!(ts(&accepted["response_due_at"]) - created, Duration::hours(4), "{accepted}");
     assert_eq!(ts(&accepted["resolution_due_at"]) - created, Duration::hours(24), "{accepted}");
     assert_eq!(accepted["due_at"], accepted["resolution_due_at"], "once accepted, the resolution deadline counts: {accepted}");
 
@@ -847,11 +848,12 @@ async fn a_compound_sets_its_own_targets_for_new_tickets() {
     let (status, _) = app.request(reqwest::Method::PUT, &path, Some(manager), Some(target)).await;
     assert_eq!(status, StatusCode::OK);
 
-    // A plumbing ticket triaged as p4 gets them, counted from filing.
+    // A plumbing ticket triaged as p4 gets their resolution target, counted from filing (its
+    // response deadline was the one it was filed with, and triage answered it).
     let normal = file_simple(&app, &t, "plumbing", "normal").await;
     assert_eq!(deadlines(&normal), (Duration::hours(4), Duration::days(3)), "p3 keeps its default: {normal}");
     let triaged = go(&app, t.token(Role::Dispatcher), id_of(&normal), 1, "accepted", json!({ "priority": "p4" })).await;
-    assert_eq!(deadlines(&triaged), (Duration::minutes(120), Duration::minutes(600)), "{triaged}");
+    assert_eq!(deadlines(&triaged), (Duration::hours(4), Duration::minutes(600)), "{triaged}");
 
     // A low-urgency plumbing ticket is filed as p4, so it gets the compound's p4 targets at once.
     let filed = file_simple(&app, &t, "plumbing", "low").await;
@@ -1025,7 +1027,7 @@ async fn a_reopened_ticket_that_misses_its_new_deadline_is_escalated_again() {
 
 #[tokio::test]
 async fn the_queue_sorts_by_deadline_counts_pages_and_filters() {
-    let app = TestApp::spawn_with(&workers_on(&[("WUYE_TICKET_AUTO_CLOSE_DAYS", "3")])).await;
+    let app = TestApp::spawn_with(&workers_on(&[("WUYE_TICKET_AUTO_CLOSE_DAYS", "3"), ("WUYE_TICKET_REOPEN_DAYS", "3")])).await;
     let t = app.tenant("Alpha").await;
     let (owner, desk, tech, manager) = (t.token(Role::Owner), t.token(Role::Dispatcher), t.token(Role::Technician), t.token(Role::Manager));
     let tech_user = user_id(&app, tech).await;
@@ -1429,4 +1431,21 @@ async fn statistics_give_medians_percentiles_compliance_satisfaction_and_reopen_
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
     let (status, body) = app.get(&format!("/compounds/{}/ticket-stats?from=2024-04-01&to=2024-03-01", t.compound_id), t.token(Role::Manager)).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
+}
+
+#[tokio::test]
+async fn descriptions_and_comments_keep_their_lines_and_refuse_other_control_characters() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant("Alpha").await;
+    let owner = t.token(Role::Owner);
+    let lines = "厨房水槽下水管漏水。\n地面一直是湿的，\n楼下也在滴水。";
+    let filed = file(&app, owner, json!({ "unit_id": t.unit_id, "category": "plumbing", "location": "in_unit", "description": lines })).await;
+    assert_eq!(filed["description"], lines, "{filed}");
+    let (status, comment) = app.post(&format!("/tickets/{}/comments", filed["id"]), owner, json!({ "body": "晚上在家。\n请先打电话。" })).await;
+    assert_eq!((status, comment["body"].as_str()), (StatusCode::OK, Some("晚上在家。\n请先打电话。")), "{comment}");
+    let (status, body) = app
+        .post("/tickets", owner, json!({ "unit_id": t.unit_id, "category": "plumbing", "location": "in_unit", "description": "漏水\u{0007}" }))
+        .await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation_failed");
+    assert_eq!(body["field"], "description", "{body}");
 }

@@ -71,7 +71,7 @@ pub struct TicketView {
 
 impl TicketView {
     fn new(t: ticket::Model, actor: &Actor) -> Self {
-        let status = Status::parse(&t.status).unwrap_or(Status::Submitted);
+        let status = super::status_of(&t);
         let now = Utc::now();
         let overdue = status.is_open() && status != Status::OnHold && t.due_at < now;
         let clock = t.paused_at.unwrap_or(now);

@@ -22,9 +22,9 @@ use crate::{
     jobs::Counts,
     mail::{self, NewEmail},
     registry,
-    types::{Money, required_text},
+    types::{Money, required_lines, required_text},
 };
-use entity::{compound, owner, sla_target, technician_group, ticket, ticket_comment, ticket_event, ticket_photo, ticket_photo_data, unit, user, user_compound};
+use entity::{compound, owner, ownership, sla_target, technician_group, ticket, ticket_comment, ticket_event, ticket_photo, ticket_photo_data, unit, user, user_compound};
 pub use rules::{Category, Location, Priority, Side, Status, Targets, Urgency};
 
 // ---------------------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ fn side_of(actor: &Actor) -> Side {
     }
 }
 
-fn status_of(ticket: &ticket::Model) -> Status {
+pub(crate) fn status_of(ticket: &ticket::Model) -> Status {
     Status::parse(&ticket.status).unwrap_or(Status::Submitted)
 }
 
@@ -103,7 +103,7 @@ pub const MAX_COMMENT: usize = 2000;
 
 pub async fn file_ticket(db: &DatabaseConnection, actor: &Actor, new: NewTicket) -> Result<ticket::Model> {
     actor.require(Permission::FileTickets)?;
-    let description = required_text("description", &new.description, MAX_DESCRIPTION)?;
+    let description = required_lines("description", &new.description, MAX_DESCRIPTION)?;
     let place = optional_text("place", new.place.as_deref(), 200)?;
     let preferred_visit = optional_text("preferred_visit", new.preferred_visit.as_deref(), 100)?;
     if new.location == Location::CommonArea && place.is_none() {
@@ -147,7 +147,7 @@ pub async fn file_ticket(db: &DatabaseConnection, actor: &Actor, new: NewTicket)
 
 fn optional_text(field: &str, value: Option<&str>, max_chars: usize) -> Result<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(text) => Ok(Some(required_text(field, text, max_chars)?)),
+        Some(text) => Ok(Some(required_lines(field, text, max_chars)?)),
         None => Ok(None),
     }
 }
@@ -190,7 +190,11 @@ pub async fn targets_for(db: &impl ConnectionTrait, compound_id: i64, category: 
         .filter(sla_target::Column::Priority.eq(priority.as_str()))
         .one(db)
         .await?;
-    Ok(own.map_or(rules::default_targets(category, priority), |t| Targets { response_minutes: t.response_minutes, resolution_minutes: t.resolution_minutes }))
+    Ok(own.map_or(rules::default_targets(category, priority), |t| own_targets(&t)))
+}
+
+fn own_targets(t: &sla_target::Model) -> Targets {
+    Targets { response_minutes: t.response_minutes, resolution_minutes: t.resolution_minutes }
 }
 
 /// Every category and priority of a compound with its targets, and whether they are its own.
@@ -208,7 +212,7 @@ pub async fn sla_table(db: &impl ConnectionTrait, actor: &Actor, compound_id: i6
     for category in Category::ALL {
         for priority in Priority::ALL {
             let row = match own.get(&(category.as_str().to_string(), priority.as_str().to_string())) {
-                Some(t) => (category, priority, Targets { response_minutes: t.response_minutes, resolution_minutes: t.resolution_minutes }, true),
+                Some(t) => (category, priority, own_targets(t), true),
                 None => (category, priority, rules::default_targets(category, priority), false),
             };
             table.push(row);
@@ -304,7 +308,7 @@ pub async fn transition(db: &DatabaseConnection, config: &Config, actor: &Actor,
             let targets = targets_for(db, current.compound_id, category, priority).await?;
             next.priority = priority.as_str().into();
             next.accepted_at = Some(now);
-            next.response_due_at = current.created_at + targets.response();
+            // The response deadline stays the one the ticket was filed with: triage answers it.
             next.resolution_due_at = current.created_at + targets.resolution() + chrono::Duration::seconds(current.paused_seconds);
             next.due_at = next.resolution_due_at;
         }
@@ -344,7 +348,7 @@ pub async fn transition(db: &DatabaseConnection, config: &Config, actor: &Actor,
     if saved.priority != current.priority {
         record(&txn, actor, &saved, "priority", Some(&current.priority), Some(&saved.priority), None, false).await?;
     }
-    if matches!(change.to, Status::Accepted | Status::Resolved | Status::Rejected | Status::OnHold) {
+    if matches!(change.to, Status::Accepted | Status::Resolved | Status::Rejected | Status::OnHold | Status::Cancelled) && side != Side::Owner {
         tell_owner(&txn, config, &saved, emails::Update::Status { to: change.to, note: note.as_deref() }).await?;
     }
     txn.commit().await?;
@@ -353,22 +357,33 @@ pub async fn transition(db: &DatabaseConnection, config: &Config, actor: &Actor,
 
 fn not_allowed(from: Status, to: Status, allowed: &[Status]) -> Error {
     let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-    let allowed = if names.is_empty() { "nothing: the ticket is finished, or not yours to move".to_string() } else { names.join(", ") };
+    let allowed = match (names.is_empty(), from.is_open() || from == Status::Resolved) {
+        (false, _) => names.join(", "),
+        (true, true) => "nothing you may do from here".to_string(),
+        (true, false) => format!("nothing: {} is where a ticket ends", from.as_str()),
+    };
     Error::conflict("to", format!("a {} ticket cannot go to {} here; allowed: {allowed}", from.as_str(), to.as_str()))
 }
 
-/// Writes `next` if the ticket is still at `version`, as version + 1.
+/// Writes what `next` changed of `current`, if the ticket is still at `version`, as version + 1.
+/// Only the changed columns: a mark another writer set meanwhile without a new version (the
+/// SLA job's escalation) stays.
 async fn save(txn: &impl ConnectionTrait, current: &ticket::Model, mut next: ticket::Model, version: i32) -> Result<ticket::Model> {
+    use sea_orm::{Iterable, ModelTrait};
     if version != current.version {
         return Err(stale(current.version));
     }
     next.version = version + 1;
     next.updated_at = Utc::now();
-    let mut active: ticket::ActiveModel = next.clone().into();
-    active = active.reset_all();
-    active.id = sea_orm::ActiveValue::Unchanged(next.id);
+    let mut changes = <ticket::ActiveModel as Default>::default();
+    for column in ticket::Column::iter() {
+        let value = next.get(column);
+        if value != current.get(column) {
+            changes.set(column, value);
+        }
+    }
     let written = ticket::Entity::update_many()
-        .set(active)
+        .set(changes)
         .filter(ticket::Column::Id.eq(current.id))
         .filter(ticket::Column::Version.eq(version))
         .exec(txn)
@@ -472,7 +487,7 @@ pub async fn comment(db: &DatabaseConnection, config: &Config, actor: &Actor, id
     if internal && actor.role == Role::Owner {
         return Err(Error::invalid("internal", "internal notes are staff's; an owner's comment is always visible"));
     }
-    let body = required_text("body", body, MAX_COMMENT)?;
+    let body = required_lines("body", body, MAX_COMMENT)?;
     let txn = db.begin().await?;
     let saved = ticket_comment::ActiveModel {
         ticket_id: Set(ticket.id),
@@ -534,7 +549,10 @@ pub async fn add_photo(db: &DatabaseConnection, actor: &Actor, id: i64, bytes: V
 pub async fn photo(db: &impl ConnectionTrait, actor: &Actor, photo_id: i64) -> Result<(ticket_photo::Model, Vec<u8>)> {
     actor.require(Permission::ReadTickets)?;
     let photo = ticket_photo::Entity::find_by_id(photo_id).one(db).await?.ok_or(Error::NotFound("photo"))?;
-    find_ticket(db, actor, photo.ticket_id).await.map_err(|_| Error::NotFound("photo"))?;
+    match find_ticket(db, actor, photo.ticket_id).await {
+        Err(Error::NotFound(_)) => return Err(Error::NotFound("photo")),
+        other => other?,
+    };
     let data = ticket_photo_data::Entity::find_by_id(photo.id).one(db).await?.ok_or(Error::NotFound("photo"))?;
     Ok((photo, data.data))
 }
@@ -572,7 +590,7 @@ pub async fn follow_up(db: &DatabaseConnection, actor: &Actor, id: i64, note: &s
     if !matches!(status_of(&current), Status::Resolved | Status::Closed) {
         return Err(Error::conflict("note", "the follow-up call is made once the work is resolved"));
     }
-    let note = required_text("note", note, MAX_COMMENT)?;
+    let note = required_lines("note", note, MAX_COMMENT)?;
     let mut next = current.clone();
     next.follow_up = Some(note.clone());
     next.followed_up_at = Some(Utc::now());
@@ -671,9 +689,20 @@ async fn record(
     Ok(())
 }
 
-/// Emails the ticket's owner (if they have an address) about a change that matters to them.
+/// Emails the ticket's owner (if they have an address, and still own the unit) about a change
+/// that matters to them.
 async fn tell_owner(txn: &impl ConnectionTrait, config: &Config, ticket: &ticket::Model, update: emails::Update<'_>) -> Result<()> {
     let Some(owner_id) = ticket.owner_id else { return Ok(()) };
+    let still_owns = ownership::Entity::find()
+        .filter(ownership::Column::UnitId.eq(ticket.unit_id))
+        .filter(ownership::Column::OwnerId.eq(owner_id))
+        .filter(ownership::Column::EndedOn.is_null())
+        .count(txn)
+        .await?
+        > 0;
+    if !still_owns {
+        return Ok(());
+    }
     let Some(person) = owner::Entity::find_by_id(owner_id).one(txn).await? else { return Ok(()) };
     let Some(address) = person.email.clone() else { return Ok(()) };
     let (subject, body) = emails::owner_update(config, ticket, &person.name, update);
@@ -888,6 +917,7 @@ pub async fn escalate_overdue(db: &DatabaseConnection, config: &Config, company_
         let marked = ticket::Entity::update_many()
             .col_expr(column, Expr::value(now))
             .filter(ticket::Column::Id.eq(current.id))
+            .filter(ticket::Column::Version.eq(current.version))
             .filter(column.is_null())
             .exec(&txn)
             .await?;
@@ -1040,7 +1070,7 @@ pub async fn stats(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, f
     }
     let zone: chrono_tz::Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let start = |day: NaiveDate| day.and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(zone).earliest().map(|t| t.with_timezone(&Utc));
-    let (Some(begin), Some(end)) = (start(from), start(to + chrono::Duration::days(1))) else {
+    let (Some(begin), Some(end)) = (start(from), to.succ_opt().and_then(start)) else {
         return Err(Error::invalid("from", "the dates are out of range"));
     };
     let tickets = ticket::Entity::find()

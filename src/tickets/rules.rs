@@ -196,7 +196,7 @@ pub enum Status {
     /// Waiting for parts or the owner: the SLA clock stops.
     OnHold,
     Resolved,
-    /// Resolved again needed: the owner reopened it after it was resolved.
+    /// The owner reopened it after it was resolved: to be worked on again.
     Reopened,
     Closed,
     Cancelled,
@@ -263,7 +263,8 @@ pub fn allowed(from: Status, side: Side) -> Vec<Status> {
         Assigned | Reopened => &[(Assigned, &[Desk]), (InProgress, &[Desk, Technician]), (OnHold, &[Desk, Technician])],
         InProgress => &[(Assigned, &[Desk]), (OnHold, &[Desk, Technician]), (Resolved, &[Desk, Technician])],
         OnHold => &[(InProgress, &[Desk, Technician])],
-        Resolved => &[(Closed, &[Owner, Desk]), (Reopened, &[Owner])],
+        // Closed by the owner's confirmation (or automatically, after the reopening window).
+        Resolved => &[(Closed, &[Owner]), (Reopened, &[Owner])],
         Closed | Cancelled | Rejected => &[],
     };
     all.iter().filter(|(_, sides)| sides.contains(&side)).map(|(to, _)| *to).collect()

@@ -20,6 +20,16 @@ use crate::error::Error;
 /// A required line of text: trimmed, not empty, at most `max_chars` characters, no control
 /// characters.
 pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<String, Error> {
+    checked_text(field, value, max_chars, |c| c.is_control())
+}
+
+/// Like [`required_text`], for what people write in several lines (a description, a comment):
+/// line breaks and tabs are kept, other control characters refused.
+pub fn required_lines(field: &str, value: &str, max_chars: usize) -> Result<String, Error> {
+    checked_text(field, value, max_chars, |c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+fn checked_text(field: &str, value: &str, max_chars: usize, refused: impl Fn(char) -> bool) -> Result<String, Error> {
     let value = value.trim();
     if value.is_empty() {
         return Err(Error::invalid(field, format!("{field} must not be empty")));
@@ -27,7 +37,7 @@ pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<Strin
     if value.chars().count() > max_chars {
         return Err(Error::invalid(field, format!("{field} must have at most {max_chars} characters")));
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(refused) {
         return Err(Error::invalid(field, format!("{field} must not contain control characters")));
     }
     Ok(value.to_string())
