@@ -560,28 +560,8 @@ async fn bill_compound(
     if new_bills.is_empty() {
         return Ok(outcome);
     }
-    let now = Utc::now();
     for chunk in new_bills.chunks(2_000) {
-        let rows = chunk.iter().map(|(fee_item_id, due_date, charge)| bill::ActiveModel {
-            company_id: Set(compound.company_id),
-            compound_id: Set(compound.id),
-            unit_id: Set(charge.unit_id),
-            fee_item_id: Set(*fee_item_id),
-            period: Set(period.to_string()),
-            bill_run_id: Set(run.id),
-            payer: Set(charge.payer.as_str().into()),
-            amount: Set(charge.amount.fen()),
-            adjusted: Set(0),
-            paid: Set(0),
-            late_fee_paid: Set(0),
-            late_fee_waived: Set(0),
-            late_fee_accrued: Set(0),
-            late_fee_accrued_through: Set(None),
-            late_fee_fen_days: Set(0),
-            due_date: Set(*due_date),
-            created_at: Set(now),
-            ..Default::default()
-        });
+        let rows = chunk.iter().map(|(fee_item_id, due_date, charge)| unpaid_bill(&run, *fee_item_id, charge, *due_date));
         bill::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }
     // One entry for the run: each unit's receivable, and revenue per fee item.
@@ -605,6 +585,30 @@ async fn bill_compound(
     )
     .await?;
     Ok(outcome)
+}
+
+/// A new bill of a bill run: nothing adjusted, paid or accrued on it yet.
+fn unpaid_bill(run: &bill_run::Model, fee_item_id: i64, charge: &Charged, due_date: NaiveDate) -> bill::ActiveModel {
+    bill::ActiveModel {
+        company_id: Set(run.company_id),
+        compound_id: Set(run.compound_id),
+        unit_id: Set(charge.unit_id),
+        fee_item_id: Set(fee_item_id),
+        period: Set(run.period.clone()),
+        bill_run_id: Set(run.id),
+        payer: Set(charge.payer.as_str().into()),
+        amount: Set(charge.amount.fen()),
+        adjusted: Set(0),
+        paid: Set(0),
+        late_fee_paid: Set(0),
+        late_fee_waived: Set(0),
+        late_fee_accrued: Set(0),
+        late_fee_accrued_through: Set(None),
+        late_fee_fen_days: Set(0),
+        due_date: Set(due_date),
+        created_at: Set(run.created_at),
+        ..Default::default()
+    }
 }
 
 /// A bill with what is owed on it today.
@@ -844,7 +848,7 @@ pub async fn list_bill_runs(db: &impl ConnectionTrait, actor: &Actor, compound_i
 /// second run on the same day changes nothing.
 pub async fn accrue_late_fees(db: &sea_orm::DatabaseConnection, company_id: i64) -> Result<crate::jobs::Counts> {
     let mut counts = crate::jobs::Counts::from([("compounds", 0), ("bills", 0)]);
-    let compounds = compound::Entity::find().filter(compound::Column::CompanyId.eq(company_id)).order_by_asc(compound::Column::Id).all(db).await?;
+    let compounds = crate::registry::company_compounds(db, company_id).await?;
     for compound in compounds {
         let today = crate::registry::local_today(&compound);
         let txn = db.begin().await?;
@@ -919,28 +923,8 @@ pub async fn bill_paid_repair(txn: &DatabaseTransaction, actor: &Actor, ticket: 
     }
     .insert(txn)
     .await?;
-    let bill = bill::ActiveModel {
-        company_id: Set(ticket.company_id),
-        compound_id: Set(ticket.compound_id),
-        unit_id: Set(ticket.unit_id),
-        fee_item_id: Set(item.id),
-        period: Set(period.to_string()),
-        bill_run_id: Set(run.id),
-        payer: Set(rules::Payer::Owner.as_str().into()),
-        amount: Set(amount.fen()),
-        adjusted: Set(0),
-        paid: Set(0),
-        late_fee_paid: Set(0),
-        late_fee_waived: Set(0),
-        late_fee_accrued: Set(0),
-        late_fee_accrued_through: Set(None),
-        late_fee_fen_days: Set(0),
-        due_date: Set(today + Duration::days(15)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let charge = Charged { unit_id: ticket.unit_id, amount, payer: rules::Payer::Owner };
+    let bill = unpaid_bill(&run, item.id, &charge, today + Duration::days(15)).insert(txn).await?;
     ledger::post(
         txn,
         Posting {
