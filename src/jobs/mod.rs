@@ -31,7 +31,7 @@ use crate::{
     error::{Error, Result},
     types::Period,
 };
-use entity::{company, compound, job_run};
+use entity::{company, job_run};
 
 /// The jobs there are. A job belongs to the area it works on; its schedule is configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, poem_openapi::Enum, serde::Deserialize)]
@@ -515,7 +515,7 @@ async fn monthly_bill_run(db: &DatabaseConnection, config: &Config, company_id: 
     let period = Period::containing(tick.with_timezone(&zone).date_naive());
     let system = Actor::system();
     let mut counts = Counts::from([("compounds", 0), ("bills", 0), ("prepaid_applied", 0)]);
-    let compounds = compound::Entity::find().filter(compound::Column::CompanyId.eq(company_id)).order_by_asc(compound::Column::Id).all(db).await?;
+    let compounds = crate::registry::company_compounds(db, company_id).await?;
     for compound in compounds {
         let issued_on = crate::registry::local_today(&compound);
         let outcome = billing::run_bills(db, &system, compound.id, period, billing::RunMode::BillIssuedOn(issued_on)).await?;

@@ -106,6 +106,11 @@ pub async fn compound_today(db: &impl ConnectionTrait, compound_id: i64) -> Resu
     Ok(local_today(&compound))
 }
 
+/// Every compound of a company, in id order: what the company's scheduled jobs work through.
+pub async fn company_compounds(db: &impl ConnectionTrait, company_id: i64) -> Result<Vec<compound::Model>> {
+    Ok(compound::Entity::find().filter(compound::Column::CompanyId.eq(company_id)).order_by_asc(compound::Column::Id).all(db).await?)
+}
+
 pub async fn list_compounds(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<compound::Model>> {
     actor.require(Permission::ReadRegistry)?;
     Ok(visible::<compound::Entity>(actor).order_by_asc(compound::Column::Id).all(db).await?)

@@ -84,7 +84,7 @@ fn owners_of_bill(history: &[(ownership::Model, owner::Model)], period: &str) ->
 /// together; a bill already reminded at a stage (by an earlier or a concurrent run) is skipped.
 pub async fn send_arrears_reminders(db: &DatabaseConnection, config: &Config, company_id: i64, run_id: i64) -> Result<Counts> {
     let mut counts = Counts::from([("compounds", 0), ("reminders", 0), ("emails", 0), ("letters_to_print", 0)]);
-    let compounds = compound::Entity::find().filter(compound::Column::CompanyId.eq(company_id)).order_by_asc(compound::Column::Id).all(db).await?;
+    let compounds = registry::company_compounds(db, company_id).await?;
     for compound in compounds {
         let today = registry::local_today(&compound);
         let overdue = bill::Entity::find()
