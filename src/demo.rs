@@ -212,7 +212,7 @@ async fn bill_and_collect(db: &DatabaseConnection, system: &Actor, compound_id: 
         amount: None,
         split: None,
         floor_coefficients: Default::default(),
-        scope: billing::ScopeKind::Compound,
+        scope: registry::ScopeKind::Compound,
         scope_ids: vec![],
         unit_uses: vec![],
         cycle: billing::rules::Cycle::Monthly,

@@ -7,17 +7,21 @@ pub mod billing;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod elevator;
 pub mod error;
+pub mod funds;
 pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
 pub mod mail;
+pub mod notices;
 pub mod payments;
 pub mod registry;
 pub mod reminders;
 pub mod tickets;
 pub mod types;
+pub mod votes;
 
 use std::sync::Arc;
 

@@ -3,6 +3,8 @@
 //! Conventions: amounts are integer fen (`i64`), areas are integer hundredths of a square metre
 //! (`i64`, so 88.60 m² is 8860), timestamps are UTC, business dates are `Date`.
 
+pub mod ballot;
+pub mod ballot_scan;
 pub mod bill;
 pub mod bill_adjustment;
 pub mod bill_run;
@@ -10,7 +12,16 @@ pub mod building;
 pub mod common_income;
 pub mod company;
 pub mod compound;
+pub mod elevator_plan;
+pub mod elevator_share;
 pub mod fee_item;
+pub mod fund_deposit;
+pub mod fund_movement;
+pub mod fund_policy;
+pub mod fund_project;
+pub mod fund_project_share;
+pub mod fund_project_ticket;
+pub mod fund_top_up_notice;
 pub mod gateway_callback;
 pub mod idempotency_key;
 pub mod job_run;
@@ -19,6 +30,7 @@ pub mod journal_line;
 pub mod ledger_head;
 pub mod login_failure;
 pub mod meter_reading;
+pub mod notice;
 pub mod outbox_message;
 pub mod owner;
 pub mod ownership;
@@ -42,3 +54,7 @@ pub mod ticket_photo_data;
 pub mod unit;
 pub mod user;
 pub mod user_compound;
+pub mod vote;
+pub mod vote_elector;
+pub mod vote_rule_set;
+pub mod vote_unit;

@@ -5,6 +5,7 @@ mod m20261127_000001_registry_and_accounts;
 mod m20261127_000002_billing_and_ledger;
 mod m20261127_000003_jobs_and_mail;
 mod m20261127_000004_tickets;
+mod m20261127_000005_funds_and_votes;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_billing_and_ledger::Migration),
             Box::new(m20261127_000003_jobs_and_mail::Migration),
             Box::new(m20261127_000004_tickets::Migration),
+            Box::new(m20261127_000005_funds_and_votes::Migration),
         ]
     }
 }

@@ -104,6 +104,24 @@ pub enum Permission {
     RouteRepairCosts,
     /// Ticket statistics.
     ReadTicketStats,
+    /// Read the notices of a compound (owners read theirs through their own views).
+    ReadNotices,
+    /// Read maintenance-fund sub-ledgers, the check against the journal, and repair projects.
+    ReadFund,
+    /// Set the fund standard, record initial deposits, allocate interest and common income.
+    ManageFund,
+    /// Repair projects paid from the fund: create, put to the vote, start, settle.
+    ManageFundProjects,
+    /// Create owners' votes (staff and the committee).
+    OpenVotes,
+    /// Read votes, their electorates, ballots and tallies, and elevator plans.
+    ReadVotes,
+    /// Cast one's own ballot, as an owner.
+    CastBallots,
+    /// Record a signed paper ballot with its scan.
+    RecordPaperBallots,
+    /// Elevator-retrofit cost-sharing plans and their bills.
+    ManageElevatorPlans,
 }
 
 
@@ -126,6 +144,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         DispatchTickets => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Dispatcher),
         ManageTicketSetup | RouteRepairCosts => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
         ReadTicketStats => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),
+        ReadNotices => role != Owner,
+        ReadFund | ReadVotes => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Cashier | Committee),
+        ManageFund | ManageFundProjects | RecordPaperBallots | ManageElevatorPlans => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
+        OpenVotes => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),
+        CastBallots => role == Owner,
     }
 }
 

@@ -18,12 +18,12 @@ use crate::{
     error::{Error, Result},
     ledger::{self, Account, Line, Posting},
     registry::{
-        compound_today,
+        Scope, ScopeKind, compound_today,
         rules::{UnitUse, effective_area},
     },
     types::{Money, Period, Rate, Rounding, required_text},
 };
-use entity::{bill, bill_adjustment, bill_run, building, compound, fee_item, meter_reading, stairwell, unit};
+use entity::{bill, bill_adjustment, bill_run, compound, fee_item, meter_reading, unit};
 use rules::{Charge, Charged, Cycle, FeeRule, FloorCoefficients, LateFeePolicy, NotCharged, Split, UnitBasis};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
@@ -52,35 +52,6 @@ impl FeeKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
-pub enum ScopeKind {
-    Compound,
-    Buildings,
-    Stairwells,
-    Units,
-}
-
-impl ScopeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeKind::Compound => "compound",
-            ScopeKind::Buildings => "buildings",
-            ScopeKind::Stairwells => "stairwells",
-            ScopeKind::Units => "units",
-        }
-    }
-
-    fn compound() -> ScopeKind {
-        ScopeKind::Compound
-    }
-
-    fn parse(text: &str) -> Option<ScopeKind> {
-        [ScopeKind::Compound, ScopeKind::Buildings, ScopeKind::Stairwells, ScopeKind::Units].into_iter().find(|k| k.as_str() == text)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
 pub enum RoundingRule {
     HalfUp,
     Down,
@@ -96,7 +67,7 @@ impl RoundingRule {
         }
     }
 
-    fn half_up() -> RoundingRule {
+    pub fn half_up() -> RoundingRule {
         RoundingRule::HalfUp
     }
 
@@ -198,24 +169,7 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
     for floor in new.floor_coefficients.keys() {
         floor.parse::<i32>().map_err(|_| Error::invalid("floor_coefficients", format!("{floor:?} is not a floor number")))?;
     }
-    if new.scope != ScopeKind::Compound && new.scope_ids.is_empty() {
-        return Err(Error::invalid("scope_ids", "name the buildings, stairwells or units the item applies to"));
-    }
-    let ids = new.scope_ids.iter().copied();
-    let found = match new.scope {
-        ScopeKind::Compound => 0,
-        ScopeKind::Buildings => {
-            building::Entity::find().filter(building::Column::CompoundId.eq(compound.id)).filter(building::Column::Id.is_in(ids)).count(db).await?
-        }
-        ScopeKind::Stairwells => {
-            stairwell::Entity::find().filter(stairwell::Column::CompoundId.eq(compound.id)).filter(stairwell::Column::Id.is_in(ids)).count(db).await?
-        }
-        ScopeKind::Units => unit::Entity::find().filter(unit::Column::CompoundId.eq(compound.id)).filter(unit::Column::Id.is_in(ids)).count(db).await?,
-    };
-    let distinct: HashSet<i64> = new.scope_ids.iter().copied().collect();
-    if new.scope != ScopeKind::Compound && found != distinct.len() as u64 {
-        return Err(Error::invalid("scope_ids", "every scope id must be a building, stairwell or unit (as the scope says) of this compound"));
-    }
+    Scope::new(new.scope, &new.scope_ids).check(db, compound.id).await?;
     if !(0..=366).contains(&new.due_days) {
         return Err(Error::invalid("due_days", "due_days must be from 0 to 366"));
     }
@@ -252,7 +206,7 @@ pub async fn create_fee_item(db: &impl ConnectionTrait, actor: &Actor, compound_
         split: Set(new.split.map(|s| s.as_str().into())),
         floor_coefficients: Set((!coefficients.is_empty()).then(|| serde_json::to_string(&coefficients).unwrap_or_default())),
         scope_kind: Set(new.scope.as_str().into()),
-        scope_ids: Set(serde_json::to_string(&new.scope_ids).unwrap_or_default()),
+        scope_ids: Set(Scope::new(new.scope, &new.scope_ids).ids_json()),
         unit_uses: Set(serde_json::to_string(&uses.iter().map(|u| u.as_str()).collect::<Vec<_>>()).unwrap_or_default()),
         cycle: Set(new.cycle.as_str().into()),
         due_days: Set(new.due_days),
@@ -383,18 +337,12 @@ pub struct BillRunOutcome {
 
 /// The units a fee item applies to, ordered by id (the order leftover fen follow).
 fn in_scope(item: &fee_item::Model, units: &[unit::Model]) -> Result<Vec<UnitBasis>> {
-    let ids: HashSet<i64> = serde_json::from_str::<Vec<i64>>(&item.scope_ids).unwrap_or_default().into_iter().collect();
     let uses: Vec<String> = serde_json::from_str(&item.unit_uses).unwrap_or_default();
-    let scope = ScopeKind::parse(&item.scope_kind).ok_or_else(|| anyhow::anyhow!("fee item {} has a broken scope", item.id))?;
+    let scope = Scope::stored(&item.scope_kind, &item.scope_ids)?;
     Ok(units
         .iter()
         .filter(|u| uses.contains(&u.unit_use))
-        .filter(|u| match scope {
-            ScopeKind::Compound => true,
-            ScopeKind::Buildings => ids.contains(&u.building_id),
-            ScopeKind::Stairwells => ids.contains(&u.stairwell_id),
-            ScopeKind::Units => ids.contains(&u.id),
-        })
+        .filter(|u| scope.contains(u))
         .filter_map(|u| {
             effective_area(u.registered_area, u.surveyed_area, u.contract_area).map(|(area, _)| UnitBasis {
                 unit_id: u.id,
@@ -882,21 +830,37 @@ pub async fn accrue_late_fees(db: &sea_orm::DatabaseConnection, company_id: i64)
     Ok(counts)
 }
 
-/// Bills an owner for a paid repair in their flat (a ticket routed to the owner): a one-off
-/// fee item named after the ticket, whose scope holds no unit (so no bill run ever bills it
-/// again), one bill on the ticket's unit due in 15 days, and its ledger entry, all in the
-/// caller's transaction.
-pub async fn bill_paid_repair(txn: &DatabaseTransaction, actor: &Actor, ticket: &entity::ticket::Model, amount: Money) -> Result<bill::Model> {
-    ledger::lock_chain(txn, ticket.compound_id).await?;
-    let today = compound_today(txn, ticket.compound_id).await?;
-    let period = Period::containing(today);
+/// One-off bills outside the monthly run, to be posted against `credit`: a paid repair
+/// (fee revenue), elevator-retrofit shares (collected for the stairwell's project).
+pub struct OneOffBills {
+    pub company_id: i64,
+    pub compound_id: i64,
+    /// The fee item's name, which the bills show.
+    pub item_name: String,
+    pub credit: Account,
+    pub memo: String,
+    /// Each instalment's period, due date and charges; periods must differ (a bill is unique
+    /// per unit, item and period).
+    pub instalments: Vec<(Period, NaiveDate, Vec<Charged>)>,
+}
+
+/// Writes one-off bills in the caller's transaction: a one-off fee item whose scope holds no
+/// unit (so no bill run ever bills it again), a bill run per instalment with its bills, and
+/// each run's ledger entry (receivable by unit against `credit`).
+pub async fn one_off_bills(txn: &DatabaseTransaction, actor: &Actor, bills: OneOffBills) -> Result<(fee_item::Model, Vec<bill::Model>)> {
+    ledger::lock_chain(txn, bills.compound_id).await?;
+    let (Some(first), Some(last)) = (bills.instalments.first().map(|i| i.0), bills.instalments.last().map(|i| i.0)) else {
+        return Err(Error::invalid("instalments", "there is nothing to bill"));
+    };
     let now = Utc::now();
+    let billed: i64 = bills.instalments.iter().flat_map(|i| &i.2).map(|c| c.amount.fen()).sum();
     let item = fee_item::ActiveModel {
-        company_id: Set(ticket.company_id),
-        compound_id: Set(ticket.compound_id),
-        name: Set(format!("有偿维修 工单#{}", ticket.id)),
+        company_id: Set(bills.company_id),
+        compound_id: Set(bills.compound_id),
+        name: Set(bills.item_name),
         kind: Set(FeeKind::Fixed.as_str().into()),
-        amount: Set(Some(amount.fen())),
+        // What was billed in all; the empty scope means a bill run charges nobody by it.
+        amount: Set(Some(billed)),
         scope_kind: Set(ScopeKind::Units.as_str().into()),
         scope_ids: Set("[]".into()),
         unit_uses: Set("[]".into()),
@@ -904,42 +868,68 @@ pub async fn bill_paid_repair(txn: &DatabaseTransaction, actor: &Actor, ticket: 
         due_days: Set(15),
         rounding: Set(RoundingRule::half_up().as_str().into()),
         late_fee_grace_days: Set(0),
-        effective_from: Set(period.first_day()),
-        effective_to: Set(Some(period.first_day())),
+        effective_from: Set(first.first_day()),
+        effective_to: Set(Some(last.first_day())),
         created_at: Set(now),
         ..Default::default()
     }
     .insert(txn)
     .await?;
-    let run = bill_run::ActiveModel {
-        company_id: Set(ticket.company_id),
-        compound_id: Set(ticket.compound_id),
-        period: Set(period.to_string()),
-        run_by: Set(actor.user_id),
-        bills_created: Set(1),
-        total: Set(amount.fen()),
-        created_at: Set(now),
-        ..Default::default()
+    let mut written = Vec::new();
+    for (period, due, charges) in bills.instalments {
+        let total: i64 = charges.iter().map(|c| c.amount.fen()).sum();
+        let run = bill_run::ActiveModel {
+            company_id: Set(bills.company_id),
+            compound_id: Set(bills.compound_id),
+            period: Set(period.to_string()),
+            run_by: Set(actor.user_id),
+            bills_created: Set(charges.len() as i64),
+            total: Set(total),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let mut lines = Vec::with_capacity(charges.len() + 1);
+        for charge in &charges {
+            written.push(unpaid_bill(&run, item.id, charge, due).insert(txn).await?);
+            lines.push(Line::debit(Account::Receivable, charge.amount.fen()).unit(charge.unit_id).fee_item(item.id));
+        }
+        lines.push(Line::credit(bills.credit, total).fee_item(item.id));
+        ledger::post(
+            txn,
+            Posting {
+                company_id: bills.company_id,
+                compound_id: bills.compound_id,
+                kind: "bill_run",
+                reference: format!("bill_run:{}", run.id),
+                memo: bills.memo.clone(),
+                posted_by: actor.user_id,
+                lines,
+            },
+        )
+        .await?;
     }
-    .insert(txn)
-    .await?;
+    Ok((item, written))
+}
+
+/// Bills an owner for a paid repair in their flat (a ticket routed to the owner): one bill on
+/// the ticket's unit due in 15 days, as fee revenue.
+pub async fn bill_paid_repair(txn: &DatabaseTransaction, actor: &Actor, ticket: &entity::ticket::Model, amount: Money) -> Result<bill::Model> {
+    let today = compound_today(txn, ticket.compound_id).await?;
     let charge = Charged { unit_id: ticket.unit_id, amount, payer: rules::Payer::Owner };
-    let bill = unpaid_bill(&run, item.id, &charge, today + Duration::days(15)).insert(txn).await?;
-    ledger::post(
+    let (_, mut bills) = one_off_bills(
         txn,
-        Posting {
+        actor,
+        OneOffBills {
             company_id: ticket.company_id,
             compound_id: ticket.compound_id,
-            kind: "bill_run",
-            reference: format!("bill_run:{}", run.id),
+            item_name: format!("有偿维修 工单#{}", ticket.id),
+            credit: Account::FeeRevenue,
             memo: format!("paid repair, ticket {}", ticket.id),
-            posted_by: actor.user_id,
-            lines: vec![
-                Line::debit(Account::Receivable, amount.fen()).unit(ticket.unit_id).fee_item(item.id),
-                Line::credit(Account::FeeRevenue, amount.fen()).fee_item(item.id),
-            ],
+            instalments: vec![(Period::containing(today), today + Duration::days(15), vec![charge])],
         },
     )
     .await?;
-    Ok(bill)
+    Ok(bills.remove(0))
 }

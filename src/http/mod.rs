@@ -1,13 +1,15 @@
 //! The HTTP edge: routes, the OpenAPI document, the docs UI and the error conversion.
 mod body;
+mod image;
 
 pub use body::JsonBody;
+pub use image::{ImageFile, ImageUpload};
 
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::StatusCode};
 use poem_openapi::{OpenApiService, Tags};
 use sea_orm::ConnectionTrait;
 
-use crate::{AppState, auth, billing, error::problem_for_poem_error, jobs, ledger, mail, payments, registry, reminders, tickets};
+use crate::{AppState, auth, billing, elevator, error::problem_for_poem_error, funds, jobs, ledger, mail, notices, payments, registry, reminders, tickets, votes};
 
 /// One tag per business area; every operation carries exactly one.
 #[derive(Tags)]
@@ -33,6 +35,15 @@ pub enum Area {
     /// Repair tickets: filing, the queue, the workflow, SLA targets, statistics.
     #[oai(rename = "tickets")]
     Tickets,
+    /// The maintenance fund: sub-ledgers, deposits, allocations, the check, repair projects.
+    #[oai(rename = "funds")]
+    Funds,
+    /// Owners' votes by the Civil Code's area-and-headcount rules, and elevator-retrofit plans.
+    #[oai(rename = "votes")]
+    Votes,
+    /// Notices to owners written by the fund's steps and the votes.
+    #[oai(rename = "notices")]
+    Notices,
 }
 
 pub fn routes(state: AppState) -> impl poem::Endpoint {
@@ -47,11 +58,15 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
             jobs::api::JobsApi(state.clone()),
             mail::api::OutboxApi(state.clone()),
             tickets::api::TicketsApi(state.clone()),
+            funds::api::FundsApi(state.clone()),
+            votes::api::VotesApi(state.clone()),
+            elevator::api::ElevatorApi(state.clone()),
+            notices::api::NoticesApi(state.clone()),
         ),
         "wuye",
         env!("CARGO_PKG_VERSION"),
     )
-    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox, repair tickets.");
+    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox, repair tickets, the maintenance fund, owners' votes and elevator retrofits.");
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let max_body = state.config.max_body_bytes;

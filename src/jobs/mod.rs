@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use crate::{
     AppState,
     auth::{self, Actor, Permission},
-    billing, payments, reminders, tickets,
+    billing, funds, payments, reminders, tickets, votes,
     config::Config,
     error::{Error, Result},
     types::Period,
@@ -50,6 +50,10 @@ pub enum Job {
     TicketSla,
     /// Closes tickets resolved some days ago that their owners neither confirmed nor reopened.
     TicketAutoClose,
+    /// Tells owners whose maintenance-fund sub-ledger fell below 30% of the initial deposit.
+    FundTopUps,
+    /// Opens and closes owners' votes whose time has come, publishing each result.
+    Votes,
 }
 
 /// What a tick missed while no replica was running does when one comes back.
@@ -75,7 +79,8 @@ impl CatchUp {
 const MAX_TICKS_PER_ROUND: usize = 100;
 
 impl Job {
-    pub const ALL: [Job; 6] = [Job::BillRun, Job::LateFees, Job::ArrearsReminders, Job::SessionCleanup, Job::TicketSla, Job::TicketAutoClose];
+    pub const ALL: [Job; 8] =
+        [Job::BillRun, Job::LateFees, Job::ArrearsReminders, Job::SessionCleanup, Job::TicketSla, Job::TicketAutoClose, Job::FundTopUps, Job::Votes];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -85,6 +90,8 @@ impl Job {
             Job::SessionCleanup => "session_cleanup",
             Job::TicketSla => "ticket_sla",
             Job::TicketAutoClose => "ticket_auto_close",
+            Job::FundTopUps => "fund_top_ups",
+            Job::Votes => "votes",
         }
     }
 
@@ -105,13 +112,17 @@ impl Job {
             // Every five minutes: a gas leak's deadline is fifteen.
             Job::TicketSla => "0 */5 * * * *",
             Job::TicketAutoClose => "0 0 3 * * *",
+            // 09:30 every day, after the night's postings.
+            Job::FundTopUps => "0 30 9 * * *",
+            // Every minute: a vote closes at its minute, and its result is published then.
+            Job::Votes => "0 * * * * *",
         }
     }
 
     pub fn catch_up(self) -> CatchUp {
         match self {
             Job::BillRun => CatchUp::Each { at_most: 3 },
-            Job::LateFees | Job::ArrearsReminders | Job::SessionCleanup | Job::TicketSla | Job::TicketAutoClose => CatchUp::Latest,
+            Job::LateFees | Job::ArrearsReminders | Job::SessionCleanup | Job::TicketSla | Job::TicketAutoClose | Job::FundTopUps | Job::Votes => CatchUp::Latest,
         }
     }
 
@@ -501,6 +512,8 @@ async fn perform(state: AppState, job: Job, run: job_run::Model) -> Result<Count
         (Job::SessionCleanup, _) => auth::remove_expired_sessions(db, &state.config).await,
         (Job::TicketSla, Some(company)) => tickets::escalate_overdue(db, &state.config, company).await,
         (Job::TicketAutoClose, Some(company)) => tickets::close_resolved(db, &state.config, company).await,
+        (Job::FundTopUps, Some(company)) => funds::send_top_up_notices(db, &state.config, company).await,
+        (Job::Votes, Some(company)) => votes::open_and_close_due(db, company).await,
         (_, None) => Err(Error::invalid("job", format!("{} is a company job and this run names no company", job.name()))),
     }
 }

@@ -12,6 +12,8 @@ pub enum Account {
     Cash,
     /// 1002 银行存款: bank transfers and POS settlements.
     Bank,
+    /// 1003 维修资金专户存款: the maintenance fund's own bank account, apart from the company's.
+    FundBank,
     /// 1012 第三方支付清算: paid online, not yet settled by the gateway.
     GatewayClearing,
     /// 1122 应收账款: what each unit owes, by unit.
@@ -20,6 +22,11 @@ pub enum Account {
     Prepaid,
     /// 2241 业主共有收益: income from common parts; the owners' money, never company revenue.
     OwnersCommonIncome,
+    /// 2242 住宅专项维修资金: the maintenance fund's control account; its lines name the unit
+    /// whose sub-ledger (分户账) they move.
+    MaintenanceFund,
+    /// 2243 代收加装电梯款: elevator-retrofit shares collected for a stairwell's project, by unit.
+    ElevatorCollections,
     /// 6001 物业服务收入: fee revenue, by fee item.
     FeeRevenue,
     /// 6051 滞纳金收入: late fees, recognised when collected.
@@ -27,13 +34,16 @@ pub enum Account {
 }
 
 impl Account {
-    pub const ALL: [Account; 8] = [
+    pub const ALL: [Account; 11] = [
         Account::Cash,
         Account::Bank,
+        Account::FundBank,
         Account::GatewayClearing,
         Account::Receivable,
         Account::Prepaid,
         Account::OwnersCommonIncome,
+        Account::MaintenanceFund,
+        Account::ElevatorCollections,
         Account::FeeRevenue,
         Account::LateFeeRevenue,
     ];
@@ -42,10 +52,13 @@ impl Account {
         match self {
             Account::Cash => "1001",
             Account::Bank => "1002",
+            Account::FundBank => "1003",
             Account::GatewayClearing => "1012",
             Account::Receivable => "1122",
             Account::Prepaid => "2203",
             Account::OwnersCommonIncome => "2241",
+            Account::MaintenanceFund => "2242",
+            Account::ElevatorCollections => "2243",
             Account::FeeRevenue => "6001",
             Account::LateFeeRevenue => "6051",
         }
@@ -55,10 +68,13 @@ impl Account {
         match self {
             Account::Cash => "库存现金 cash",
             Account::Bank => "银行存款 bank",
+            Account::FundBank => "维修资金专户存款 maintenance-fund bank account",
             Account::GatewayClearing => "第三方支付清算 gateway clearing",
             Account::Receivable => "应收账款 receivables",
             Account::Prepaid => "预收账款 prepaid balances",
             Account::OwnersCommonIncome => "业主共有收益 owners' common-area income",
+            Account::MaintenanceFund => "住宅专项维修资金 maintenance fund",
+            Account::ElevatorCollections => "代收加装电梯款 elevator-retrofit collections",
             Account::FeeRevenue => "物业服务收入 fee revenue",
             Account::LateFeeRevenue => "滞纳金收入 late-fee revenue",
         }

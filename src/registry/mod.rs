@@ -4,6 +4,7 @@
 pub mod api;
 pub mod import;
 pub mod rules;
+mod scope;
 
 use std::collections::HashMap;
 
@@ -24,6 +25,7 @@ use crate::{
 };
 use entity::{building, company, compound, owner, ownership, stairwell, unit};
 use rules::UnitUse;
+pub use scope::{Scope, ScopeKind};
 
 pub async fn create_company(db: &impl ConnectionTrait, actor: &Actor, name: &str) -> Result<company::Model> {
     actor.require(Permission::ManageCompanies)?;
@@ -96,8 +98,13 @@ fn is_time_zone(zone: &str) -> bool {
 
 /// Today's date where the compound is: due dates and late fees count local days.
 pub fn local_today(compound: &compound::Model) -> NaiveDate {
+    local_today_at(compound, Utc::now())
+}
+
+/// The compound's calendar day at a moment.
+pub fn local_today_at(compound: &compound::Model, at: chrono::DateTime<Utc>) -> NaiveDate {
     let zone: chrono_tz::Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    Utc::now().with_timezone(&zone).date_naive()
+    at.with_timezone(&zone).date_naive()
 }
 
 /// [`local_today`] for a compound known by id.
@@ -450,7 +457,7 @@ pub async fn ownership_histories(db: &impl ConnectionTrait, unit_ids: &[i64]) ->
 }
 
 /// The open ownerships of the given units with their owners, keyed by unit.
-async fn current_owners(db: &impl ConnectionTrait, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<(ownership::Model, owner::Model)>>> {
+pub async fn current_owners(db: &impl ConnectionTrait, unit_ids: &[i64]) -> Result<HashMap<i64, Vec<(ownership::Model, owner::Model)>>> {
     owners_by_unit(db, unit_ids, true).await
 }
 

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::{
-    ApiRequest, ApiResponse, Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Path, Query},
-    payload::{Binary, Json},
+    payload::Json,
 };
 
 use super::{Assignment, Category, CostRoute, Figures, NewTechnicianGroup, NewTicket, Priority, QueueFilter, SlaTarget, Status, Transition};
@@ -14,7 +14,7 @@ use crate::{
     AppState,
     auth::{Actor, Role, api::BearerAuth},
     error::ApiError,
-    http::{Area as Tag, JsonBody},
+    http::{Area as Tag, ImageFile, ImageUpload, JsonBody},
     types::Money,
 };
 use entity::{technician_group, ticket, ticket_comment, ticket_event, ticket_photo};
@@ -317,29 +317,6 @@ pub struct StatsView {
     pub by_month: BTreeMap<String, FiguresView>,
 }
 
-/// A photo's bytes; the type given is not trusted, the bytes are.
-#[derive(ApiRequest)]
-pub enum PhotoUpload {
-    #[oai(content_type = "image/jpeg")]
-    Jpeg(Binary<Vec<u8>>),
-    #[oai(content_type = "image/png")]
-    Png(Binary<Vec<u8>>),
-    #[oai(content_type = "image/webp")]
-    Webp(Binary<Vec<u8>>),
-    #[oai(content_type = "application/octet-stream")]
-    Bytes(Binary<Vec<u8>>),
-}
-
-#[derive(ApiResponse)]
-pub enum PhotoFile {
-    #[oai(status = 200, content_type = "image/jpeg")]
-    Jpeg(Binary<Vec<u8>>),
-    #[oai(status = 200, content_type = "image/png")]
-    Png(Binary<Vec<u8>>),
-    #[oai(status = 200, content_type = "image/webp")]
-    Webp(Binary<Vec<u8>>),
-}
-
 #[derive(ApiResponse)]
 pub enum Filed {
     #[oai(status = 201)]
@@ -426,20 +403,15 @@ impl TicketsApi {
 
     /// Add a photo (JPEG, PNG or WebP, told by its bytes; at most 5 MB, 6 a ticket).
     #[oai(path = "/tickets/:id/photos", method = "post")]
-    async fn add_photo(&self, auth: BearerAuth, id: Path<i64>, body: PhotoUpload) -> Reply<PhotoView> {
-        let (PhotoUpload::Jpeg(bytes) | PhotoUpload::Png(bytes) | PhotoUpload::Webp(bytes) | PhotoUpload::Bytes(bytes)) = body;
-        Ok(Json(super::add_photo(&self.0.db, &auth.0, id.0, bytes.0).await?.into()))
+    async fn add_photo(&self, auth: BearerAuth, id: Path<i64>, body: ImageUpload) -> Reply<PhotoView> {
+        Ok(Json(super::add_photo(&self.0.db, &auth.0, id.0, body.into_bytes()).await?.into()))
     }
 
     /// A ticket's photo, for whoever may see the ticket.
     #[oai(path = "/ticket-photos/:id", method = "get")]
-    async fn photo(&self, auth: BearerAuth, id: Path<i64>) -> Result<PhotoFile, ApiError> {
+    async fn photo(&self, auth: BearerAuth, id: Path<i64>) -> Result<ImageFile, ApiError> {
         let (photo, bytes) = super::photo(&self.0.db, &auth.0, id.0).await?;
-        Ok(match photo.content_type.as_str() {
-            "image/png" => PhotoFile::Png(Binary(bytes)),
-            "image/webp" => PhotoFile::Webp(Binary(bytes)),
-            _ => PhotoFile::Jpeg(Binary(bytes)),
-        })
+        Ok(ImageFile::new(&photo.content_type, bytes))
     }
 
     /// The owner rates the work, once it is resolved.

@@ -68,7 +68,9 @@ fn parse_hundredths(text: &str) -> Result<i64, &'static str> {
     Ok(if negative { -value } else { value })
 }
 
-fn format_hundredths(value: i64) -> String {
+/// Hundredths as a decimal with two places: fen as 元, or 0.01 m² as m² ("7000.00"), for
+/// totals that no single `Money` or `Area` bounds.
+pub fn format_hundredths(value: i64) -> String {
     let sign = if value < 0 { "-" } else { "" };
     let abs = value.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)

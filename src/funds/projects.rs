@@ -1,0 +1,403 @@
+//! Repair projects paid from the maintenance fund. Lifecycle: draft -> voting -> approved or
+//! rejected -> public notice for the compound's notice days -> in progress -> settled. Settling
+//! apportions the actual cost over the scope's units by area and debits each sub-ledger. Money
+//! leaves the fund only with a passed vote, or for an emergency with a recorded prior notice to
+//! the owners. Each step writes its notice: the plan, the per-unit split, the spending.
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{QuerySelect, DatabaseConnection, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+
+use super::{FundPosting, MovementKind, post_to_sub_ledgers, rules};
+use crate::{
+    auth::{Actor, Permission, tenancy::find_visible},
+    billing::rules::Payer,
+    error::{Error, Result},
+    ledger::{self, Account, Line},
+    notices::{self, Category, NewNotice},
+    registry::{self, Scope, ScopeKind, rules::effective_area},
+    tickets::CostRoute,
+    types::{Money, required_lines, required_text},
+    votes::{self, NewVote, rules::Matter},
+};
+use entity::{compound, fund_project, fund_project_share, fund_project_ticket, ticket, vote};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Draft,
+    Voting,
+    Approved,
+    Rejected,
+    InProgress,
+    Settled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Voting => "voting",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::InProgress => "in_progress",
+            Status::Settled => "settled",
+        }
+    }
+}
+
+#[derive(poem_openapi::Object, serde::Deserialize)]
+pub struct NewProject {
+    pub title: String,
+    pub description: String,
+    #[oai(default = "ScopeKind::compound")]
+    #[serde(default = "ScopeKind::compound")]
+    pub scope: ScopeKind,
+    #[oai(default)]
+    #[serde(default)]
+    pub scope_ids: Vec<i64>,
+    pub budget: Money,
+    /// Roof leak, dangerous elevator fault, pump failure, falling facade, drainage or fire-system
+    /// failure: may spend after a recorded prior notice to the owners instead of a vote.
+    #[oai(default)]
+    #[serde(default)]
+    pub emergency: bool,
+    /// Repair tickets routed to the maintenance fund that this project carries out.
+    #[oai(default)]
+    #[serde(default)]
+    pub ticket_ids: Vec<i64>,
+}
+
+/// A unit's part of a cost.
+pub struct ShareLine {
+    pub unit: registry::UnitRecord,
+    pub area: i64,
+    pub share: Money,
+    pub payer: Payer,
+}
+
+/// Splits `amount` over the scope's units by area share, exactly to the fen. Developer-held
+/// units' shares are the developer's: debited to the sub-ledgers it holds, and named as its.
+pub async fn split(db: &impl ConnectionTrait, project: &fund_project::Model, amount: Money) -> Result<Vec<ShareLine>> {
+    let scope = Scope::stored(&project.scope_kind, &project.scope_ids)?;
+    let units = registry::unit_records(db, scope.units(db, project.compound_id).await?).await?;
+    let areas: Vec<i64> = units.iter().map(|u| effective_area(u.unit.registered_area, u.unit.surveyed_area, u.unit.contract_area).map_or(0, |(a, _)| a)).collect();
+    let shares = rules::spread(amount, &areas).map_err(|problem| Error::conflict("scope", problem))?;
+    Ok(units
+        .into_iter()
+        .zip(areas)
+        .zip(shares)
+        .map(|((unit, area), share)| ShareLine { payer: if unit.unit.developer_held { Payer::Developer } else { Payer::Owner }, unit, area, share })
+        .collect())
+}
+
+fn split_text(lines: &[ShareLine]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            let payer = if l.payer == Payer::Developer { "开发商 developer".to_string() } else { l.unit.owners.iter().map(|(_, o)| o.name.clone()).collect::<Vec<_>>().join("、") };
+            format!("{}\t{} m²\t{}\t{payer}", l.unit.label(), crate::types::format_hundredths(l.area), l.share)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn write_notice(txn: &impl ConnectionTrait, actor: &Actor, project: &fund_project::Model, category: Category, title: String, body: String, published: bool) -> Result<()> {
+    notices::write(
+        txn,
+        actor,
+        NewNotice {
+            company_id: project.company_id,
+            compound_id: project.compound_id,
+            category,
+            title,
+            body,
+            source: format!("fund_project:{}", project.id),
+            published,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create(db: &DatabaseConnection, actor: &Actor, compound_id: i64, new: NewProject) -> Result<fund_project::Model> {
+    actor.require(Permission::ManageFundProjects)?;
+    let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
+    let title = required_text("title", &new.title, 200)?;
+    let description = required_lines("description", &new.description, 5000)?;
+    if !new.budget.is_positive() {
+        return Err(Error::invalid("budget", "budget must be greater than 0"));
+    }
+    let scope = Scope::new(new.scope, &new.scope_ids);
+    scope.check(db, compound.id).await?;
+    let tickets = ticket::Entity::find().filter(ticket::Column::Id.is_in(new.ticket_ids.iter().copied())).filter(ticket::Column::CompoundId.eq(compound.id)).all(db).await?;
+    for id in &new.ticket_ids {
+        let ticket = tickets.iter().find(|t| t.id == *id).ok_or_else(|| Error::invalid("ticket_ids", format!("ticket {id} is not a ticket of this compound")))?;
+        if ticket.cost_route.as_deref() != Some(CostRoute::MaintenanceFund.as_str()) {
+            return Err(Error::invalid("ticket_ids", format!("ticket {id} is not routed to the maintenance fund")));
+        }
+    }
+    let txn = db.begin().await?;
+    let linked = fund_project_ticket::Entity::find().filter(fund_project_ticket::Column::TicketId.is_in(new.ticket_ids.iter().copied())).one(&txn).await?;
+    if let Some(link) = linked {
+        return Err(Error::conflict("ticket_ids", format!("ticket {} already belongs to project {}", link.ticket_id, link.project_id)));
+    }
+    let project = fund_project::ActiveModel {
+        company_id: Set(compound.company_id),
+        compound_id: Set(compound.id),
+        title: Set(title),
+        description: Set(description),
+        scope_kind: Set(scope.kind.as_str().into()),
+        scope_ids: Set(scope.ids_json()),
+        budget: Set(new.budget.fen()),
+        emergency: Set(new.emergency),
+        status: Set(Status::Draft.as_str().into()),
+        created_by: Set(actor.user_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut ticket_ids = new.ticket_ids.clone();
+    ticket_ids.sort_unstable();
+    ticket_ids.dedup();
+    for ticket_id in ticket_ids {
+        fund_project_ticket::ActiveModel { project_id: Set(project.id), ticket_id: Set(ticket_id) }.insert(&txn).await?;
+    }
+    let planned = split(&txn, &project, new.budget).await?;
+    let body = format!(
+        "{}\n\n预算 Budget: {}\n{}\n\n按面积分摊预估 Estimated split by area:\n{}",
+        project.description,
+        new.budget,
+        if project.emergency { "应急维修 Emergency repair" } else { "须经业主表决 Needs the owners' vote" },
+        split_text(&planned)
+    );
+    write_notice(&txn, actor, &project, Category::FundUse, format!("维修资金使用方案 Repair plan: {}", project.title), body, false).await?;
+    txn.commit().await?;
+    Ok(project)
+}
+
+/// A project within the actor's reach, its vote's outcome taken in first.
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<fund_project::Model> {
+    actor.require(Permission::ReadFund)?;
+    let project = fund_project::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("fund project"))?;
+    if !actor.reaches(project.company_id, project.compound_id) {
+        return Err(Error::NotFound("fund project"));
+    }
+    if let (Some(vote_id), true) = (project.vote_id, project.status == Status::Voting.as_str()) {
+        if let Some(vote) = vote::Entity::find_by_id(vote_id).one(db).await? {
+            votes::bring_up_to_date(db, vote).await?;
+            return Ok(fund_project::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("fund project"))?);
+        }
+    }
+    Ok(project)
+}
+
+pub async fn list(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64) -> Result<Vec<fund_project::Model>> {
+    actor.require(Permission::ReadFund)?;
+    let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
+    Ok(fund_project::Entity::find().filter(fund_project::Column::CompoundId.eq(compound.id)).order_by_desc(fund_project::Column::Id).all(db).await?)
+}
+
+pub async fn tickets_of(db: &impl ConnectionTrait, project_id: i64) -> Result<Vec<i64>> {
+    let links = fund_project_ticket::Entity::find().filter(fund_project_ticket::Column::ProjectId.eq(project_id)).order_by_asc(fund_project_ticket::Column::TicketId).all(db).await?;
+    Ok(links.into_iter().map(|l| l.ticket_id).collect())
+}
+
+pub async fn shares_of(db: &impl ConnectionTrait, project_id: i64) -> Result<Vec<fund_project_share::Model>> {
+    Ok(fund_project_share::Entity::find().filter(fund_project_share::Column::ProjectId.eq(project_id)).order_by_asc(fund_project_share::Column::UnitId).all(db).await?)
+}
+
+/// A project to change: staff who manage projects, locked for the change.
+async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64, expected: &[Status]) -> Result<fund_project::Model> {
+    actor.require(Permission::ManageFundProjects)?;
+    let project = fund_project::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(Error::NotFound("fund project"))?;
+    if !actor.reaches(project.company_id, project.compound_id) {
+        return Err(Error::NotFound("fund project"));
+    }
+    if !expected.iter().any(|s| s.as_str() == project.status) {
+        let allowed: Vec<&str> = expected.iter().map(|s| s.as_str()).collect();
+        return Err(Error::conflict("status", format!("the project is {}; this step needs it {}", project.status, allowed.join(" or "))));
+    }
+    Ok(project)
+}
+
+#[derive(poem_openapi::Object, serde::Deserialize)]
+pub struct VoteTimes {
+    /// Now when left out.
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: DateTime<Utc>,
+    /// Left out: the national rules in force on the opening day.
+    pub rule_set: Option<String>,
+}
+
+/// Puts a draft project to the owners of its scope (using the fund: a majority matter).
+pub async fn put_to_vote(db: &DatabaseConnection, actor: &Actor, id: i64, times: VoteTimes) -> Result<fund_project::Model> {
+    let txn = db.begin().await?;
+    let project = for_change(&txn, actor, id, &[Status::Draft]).await?;
+    let compound = compound::Entity::find_by_id(project.compound_id).one(&txn).await?.ok_or(Error::NotFound("compound"))?;
+    let scope = Scope::stored(&project.scope_kind, &project.scope_ids)?;
+    let vote = votes::insert_vote(
+        &txn,
+        actor,
+        &compound,
+        NewVote {
+            title: format!("使用维修资金 Using the fund: {}", project.title),
+            description: Some(format!("{}\n\n预算 Budget: {}", project.description, Money::from_fen(project.budget))),
+            matter: Matter::UsingTheFund,
+            scope: scope.kind,
+            scope_ids: scope.ids.into_iter().collect(),
+            opens_at: times.opens_at,
+            closes_at: times.closes_at,
+            rule_set: times.rule_set,
+        },
+    )
+    .await?;
+    let mut active: fund_project::ActiveModel = project.into();
+    active.status = Set(Status::Voting.as_str().into());
+    active.vote_id = Set(Some(vote.id));
+    let project = active.update(&txn).await?;
+    txn.commit().await?;
+    votes::bring_up_to_date(db, vote).await?;
+    Ok(project)
+}
+
+#[derive(poem_openapi::Object, serde::Deserialize)]
+pub struct EmergencyNotice {
+    /// What the owners are told before the money is spent: the danger, the repair, the cost.
+    pub text: String,
+}
+
+/// Records the prior notice of an emergency repair, published to the owners at once; the
+/// project is then approved without a vote.
+pub async fn record_emergency_notice(db: &DatabaseConnection, actor: &Actor, id: i64, notice: EmergencyNotice) -> Result<fund_project::Model> {
+    let text = required_lines("text", &notice.text, 5000)?;
+    let txn = db.begin().await?;
+    let project = for_change(&txn, actor, id, &[Status::Draft]).await?;
+    if !project.emergency {
+        return Err(Error::conflict("emergency", "only an emergency repair may spend on a prior notice; put this project to the owners' vote"));
+    }
+    write_notice(&txn, actor, &project, Category::Emergency, format!("应急维修告知 Emergency repair: {}", project.title), text.clone(), true).await?;
+    let now = Utc::now();
+    let mut active: fund_project::ActiveModel = project.into();
+    active.emergency_notice = Set(Some(text));
+    active.emergency_noticed_at = Set(Some(now));
+    active.emergency_noticed_by = Set(Some(actor.user_id));
+    active.status = Set(Status::Approved.as_str().into());
+    active.approved_at = Set(Some(now));
+    let project = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(project)
+}
+
+/// Takes a closed vote's result into its project: approved (then on public notice, with the
+/// split drafted) or rejected.
+pub async fn vote_decided(txn: &DatabaseTransaction, vote: &vote::Model) -> Result<()> {
+    let Some(project) = fund_project::Entity::find().filter(fund_project::Column::VoteId.eq(vote.id)).one(txn).await? else { return Ok(()) };
+    if project.status != Status::Voting.as_str() {
+        return Ok(());
+    }
+    let passed = vote.passed == Some(true);
+    let mut active: fund_project::ActiveModel = project.clone().into();
+    if passed {
+        let notice_days = super::policy_of(txn, project.compound_id).await.map_or(7, |p| p.notice_days);
+        let today = registry::compound_today(txn, project.compound_id).await?;
+        active.status = Set(Status::Approved.as_str().into());
+        active.approved_at = Set(Some(Utc::now()));
+        active.notice_until = Set((notice_days > 0).then(|| today + Duration::days(notice_days as i64 - 1)));
+        let planned = split(txn, &project, Money::from_fen(project.budget)).await?;
+        let body = format!("业主表决通过 The owners approved the plan (vote {}).\n\n按面积分摊 Split by area of {}:\n{}", vote.id, Money::from_fen(project.budget), split_text(&planned));
+        write_notice(txn, &Actor::system(), &project, Category::FundUse, format!("维修资金分摊 Per-unit split: {}", project.title), body, false).await?;
+    } else {
+        active.status = Set(Status::Rejected.as_str().into());
+    }
+    active.update(txn).await?;
+    Ok(())
+}
+
+/// Work starts once the approved plan's public notice has run (an emergency starts at once).
+pub async fn start(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<fund_project::Model> {
+    get(db, actor, id).await?;
+    let txn = db.begin().await?;
+    let project = for_change(&txn, actor, id, &[Status::Approved]).await?;
+    let today = registry::compound_today(&txn, project.compound_id).await?;
+    if let Some(until) = project.notice_until.filter(|until| today <= *until && !project.emergency) {
+        return Err(Error::conflict("status", format!("the plan is on public notice until {until}; work may start the day after")));
+    }
+    let mut active: fund_project::ActiveModel = project.into();
+    active.status = Set(Status::InProgress.as_str().into());
+    active.started_at = Set(Some(Utc::now()));
+    let project = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(project)
+}
+
+#[derive(poem_openapi::Object, serde::Deserialize)]
+pub struct Settlement {
+    /// The repair's actual cost, paid from the fund.
+    pub actual_cost: Money,
+}
+
+/// Settles the project with its actual cost: apportioned over the scope's units by area,
+/// each share debited to its sub-ledger, the whole paid out of the fund's bank account, in one
+/// transaction. Refused without a passed vote or a recorded emergency notice, and when the fund
+/// does not hold the cost.
+pub async fn settle(db: &DatabaseConnection, actor: &Actor, id: i64, settlement: Settlement) -> Result<fund_project::Model> {
+    let cost = settlement.actual_cost;
+    if !cost.is_positive() {
+        return Err(Error::invalid("actual_cost", "actual_cost must be greater than 0"));
+    }
+    let txn = db.begin().await?;
+    let project = for_change(&txn, actor, id, &[Status::InProgress]).await?;
+    let vote_passed = match project.vote_id {
+        Some(vote_id) => vote::Entity::find_by_id(vote_id).one(&txn).await?.is_some_and(|v| v.passed == Some(true)),
+        None => false,
+    };
+    let emergency_noticed = project.emergency && project.emergency_noticed_at.is_some();
+    if !vote_passed && !emergency_noticed {
+        return Err(Error::conflict("status", "the fund pays only with the owners' approving vote, or for an emergency with a recorded prior notice"));
+    }
+    let compound = compound::Entity::find_by_id(project.compound_id).one(&txn).await?.ok_or(Error::NotFound("compound"))?;
+    ledger::lock_chain(&txn, compound.id).await?;
+    let held = ledger::balance(&txn, compound.id, Account::FundBank, None).await?;
+    if held < cost.fen() {
+        return Err(Error::conflict("actual_cost", format!("the fund's bank account holds {}, less than the cost", Money::from_fen(held))));
+    }
+    let lines = split(&txn, &project, cost).await?;
+    let movements = post_to_sub_ledgers(
+        &txn,
+        actor,
+        &compound,
+        FundPosting {
+            kind: MovementKind::Repair,
+            reference: format!("fund_project:{}", project.id),
+            memo: format!("repair: {}", project.title),
+            occurred_on: registry::local_today(&compound),
+            per_unit: lines.iter().map(|l| (l.unit.unit.id, Money::from_fen(-l.share.fen()))).collect(),
+            other_side: vec![Line::credit(Account::FundBank, cost.fen())],
+        },
+    )
+    .await?;
+    for line in &lines {
+        let movement_id = movements.iter().find(|m| m.unit_id == line.unit.unit.id).map_or(0, |m| m.id);
+        fund_project_share::ActiveModel {
+            project_id: Set(project.id),
+            unit_id: Set(line.unit.unit.id),
+            area: Set(line.area),
+            share: Set(line.share.fen()),
+            payer: Set(line.payer.as_str().into()),
+            movement_id: Set(movement_id),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let entry_id = movements.first().map(|m| m.journal_entry_id);
+    let body = format!("实际费用 Actual cost: {cost}\n预算 Budget: {}\n\n各户分摊 Debited per unit:\n{}", Money::from_fen(project.budget), split_text(&lines));
+    write_notice(&txn, actor, &project, Category::FundUse, format!("维修资金使用结算 Spending: {}", project.title), body, false).await?;
+    let mut active: fund_project::ActiveModel = project.into();
+    active.status = Set(Status::Settled.as_str().into());
+    active.actual_cost = Set(Some(cost.fen()));
+    active.settled_at = Set(Some(Utc::now()));
+    active.journal_entry_id = Set(entry_id);
+    let project = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(project)
+}
