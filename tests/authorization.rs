@@ -84,6 +84,33 @@ const TICKET_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Dispatch
 const TICKET_DESK: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Dispatcher];
 /// `Permission::ReadTicketStats`.
 const TICKET_STATS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
+/// `Permission::ReadNotices`: everyone but owners (who read theirs through their own views).
+const NOTICE_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Dispatcher, Technician, Committee];
+/// `Permission::ReadFund`: sub-ledgers, the check against the journal, repair projects.
+const FUND_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Committee];
+/// A unit's sub-ledger: `ReadFund`, or `ViewOwnUnits` for the owner's own units. The recipe
+/// uses the fixture owner's unit, so the owner is admitted; another unit answers them 404.
+const UNIT_FUND: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Committee, Owner];
+/// `Permission::ManageFund`: the standard, initial deposits, allocations. (Top-ups are the
+/// desk's: `CollectPayments`, `DESK`.)
+const FUND_MANAGERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
+/// `Permission::ManageFundProjects`: create a repair project, put it to the vote, start, settle.
+const FUND_PROJECTS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
+/// `Permission::OpenVotes`: staff and the committee.
+const VOTE_OPENERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
+/// `Permission::ReadVotes`: votes, electorates, ballots, tallies, scans and elevator plans.
+const VOTE_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Committee];
+/// A vote itself: `ReadVotes`, or `CastBallots` for an owner of a unit in its compound (the
+/// recipes' votes are in the fixture owner's compound, so the owner is admitted).
+const VOTE_VIEWERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Committee, Owner];
+/// `Permission::CastBallots`: one's own ballot, and the votes one stands in.
+const VOTERS: &[Role] = &[Owner];
+/// `Permission::RecordPaperBallots`: a signed paper ballot with its scan.
+const PAPER_BALLOTS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
+/// `Permission::ManageElevatorPlans`: a retrofit plan and its shares as bills.
+const ELEVATOR_PLANNERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
+/// An elevator plan's running-cost fee item: `ReadVotes` (to reach the plan) and `ManageFees`.
+const ELEVATOR_FEES: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
 
 /// The role x operation matrix, one line per operation of the OpenAPI document, written out by
 /// hand from the README's table rather than computed from `permissions.rs`, so that a change
@@ -180,6 +207,48 @@ const MATRIX: &[(&str, &str, Who)] = &[
     ("POST", "/compounds/{id}/technician-groups", Who::Roles(OFFICE)),
     ("GET", "/compounds/{id}/technician-groups", Who::Roles(TICKET_DESK)),
     ("GET", "/compounds/{id}/ticket-stats", Who::Roles(TICKET_STATS)),
+    // The maintenance fund: the standard, deposits and allocations are the office's, top-ups
+    // the desk's; the sub-ledgers and their check are for fund readers (an owner: their unit's).
+    ("PUT", "/compounds/{id}/fund/policy", Who::Roles(FUND_MANAGERS)),
+    ("GET", "/compounds/{id}/fund/policy", Who::Roles(FUND_READERS)),
+    ("POST", "/compounds/{id}/fund/deposits", Who::Roles(FUND_MANAGERS)),
+    ("POST", "/units/{id}/fund/top-ups", Who::Roles(DESK)),
+    ("POST", "/compounds/{id}/fund/allocations", Who::Roles(FUND_MANAGERS)),
+    ("GET", "/compounds/{id}/fund", Who::Roles(FUND_READERS)),
+    ("GET", "/compounds/{id}/fund/check", Who::Roles(FUND_READERS)),
+    ("GET", "/compounds/{id}/fund/low-balances", Who::Roles(FUND_READERS)),
+    ("GET", "/compounds/{id}/fund/movements", Who::Roles(FUND_READERS)),
+    ("GET", "/units/{id}/fund", Who::Roles(UNIT_FUND)),
+    // Repair projects paid from the fund.
+    ("POST", "/compounds/{id}/fund/projects", Who::Roles(FUND_PROJECTS)),
+    ("GET", "/compounds/{id}/fund/projects", Who::Roles(FUND_READERS)),
+    ("GET", "/fund-projects/{id}", Who::Roles(FUND_READERS)),
+    ("POST", "/fund-projects/{id}/vote", Who::Roles(FUND_PROJECTS)),
+    ("POST", "/fund-projects/{id}/emergency-notice", Who::Roles(FUND_PROJECTS)),
+    ("POST", "/fund-projects/{id}/start", Who::Roles(FUND_PROJECTS)),
+    ("POST", "/fund-projects/{id}/settlement", Who::Roles(FUND_PROJECTS)),
+    // Owners' votes: staff and the committee open them, owners cast their own ballots, the
+    // office records paper ones.
+    ("GET", "/vote-rule-sets", Who::Roles(EVERYONE)),
+    ("POST", "/compounds/{id}/votes", Who::Roles(VOTE_OPENERS)),
+    ("GET", "/compounds/{id}/votes", Who::Roles(VOTE_READERS)),
+    ("GET", "/me/votes", Who::Roles(VOTERS)),
+    ("GET", "/votes/{id}", Who::Roles(VOTE_VIEWERS)),
+    ("POST", "/votes/{id}/ballots", Who::Roles(VOTERS)),
+    ("POST", "/votes/{id}/paper-ballots", Who::Roles(PAPER_BALLOTS)),
+    ("GET", "/votes/{id}/ballots", Who::Roles(VOTE_READERS)),
+    ("GET", "/votes/{id}/electorate", Who::Roles(VOTE_READERS)),
+    ("GET", "/votes/{id}/tally", Who::Roles(VOTE_READERS)),
+    ("GET", "/ballots/{id}/scan", Who::Roles(VOTE_READERS)),
+    // Elevator retrofits.
+    ("POST", "/stairwells/{id}/elevator-plans", Who::Roles(ELEVATOR_PLANNERS)),
+    ("GET", "/stairwells/{id}/elevator-plans", Who::Roles(VOTE_READERS)),
+    ("GET", "/elevator-plans/{id}", Who::Roles(VOTE_READERS)),
+    ("POST", "/elevator-plans/{id}/bills", Who::Roles(ELEVATOR_PLANNERS)),
+    ("POST", "/elevator-plans/{id}/running-cost-fee-item", Who::Roles(ELEVATOR_FEES)),
+    // Notices the fund's steps and the votes wrote.
+    ("GET", "/compounds/{id}/notices", Who::Roles(NOTICE_READERS)),
+    ("GET", "/notices/{id}", Who::Roles(NOTICE_READERS)),
 ];
 
 fn expectation(method: &str, path: &str) -> Who {

@@ -23,7 +23,7 @@ use crate::{
     votes::{self, NewVote, rules::Matter},
 };
 use entity::{compound, elevator_plan, elevator_share, fee_item, stairwell, unit, vote};
-use rules::{Household, Method, Terms};
+use rules::{Household, SharingMethod, Terms};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -52,7 +52,7 @@ pub struct NewPlan {
     #[oai(default)]
     #[serde(default)]
     pub subsidies: Money,
-    pub method: Method,
+    pub method: SharingMethod,
     /// area_coefficient: floor -> coefficient ({"3": "0.7"}); floor_percentage: floor ->
     /// percent of the owners' part ({"3": "10"}); unit_coefficient: unit id -> coefficient.
     pub coefficients: BTreeMap<String, Rate>,
@@ -306,7 +306,7 @@ pub async fn running_cost_fee_item(db: &DatabaseConnection, actor: &Actor, id: i
     }
     let floor_coefficients = match costs.floor_coefficients {
         Some(given) => given,
-        None if plan.method == Method::AreaCoefficient.as_str() => {
+        None if plan.method == SharingMethod::AreaCoefficient.as_str() => {
             let stored: BTreeMap<String, String> = serde_json::from_str(&plan.coefficients).map_err(anyhow::Error::from)?;
             let exempt: BTreeSet<i32> = serde_json::from_str(&plan.exempt_floors).map_err(anyhow::Error::from)?;
             stored

@@ -9,7 +9,7 @@ use crate::{billing::rules::split_exactly, types::Money};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
-pub enum Method {
+pub enum SharingMethod {
     /// The floor's coefficient x the flat's area (3F 0.7, 4F 0.8, ...).
     AreaCoefficient,
     /// A percentage of the owners' part per floor (3F 10%, 4F 20%, ...), split on the floor by area.
@@ -18,17 +18,17 @@ pub enum Method {
     UnitCoefficient,
 }
 
-impl Method {
+impl SharingMethod {
     pub fn as_str(self) -> &'static str {
         match self {
-            Method::AreaCoefficient => "area_coefficient",
-            Method::FloorPercentage => "floor_percentage",
-            Method::UnitCoefficient => "unit_coefficient",
+            SharingMethod::AreaCoefficient => "area_coefficient",
+            SharingMethod::FloorPercentage => "floor_percentage",
+            SharingMethod::UnitCoefficient => "unit_coefficient",
         }
     }
 
-    pub fn parse(text: &str) -> Option<Method> {
-        [Method::AreaCoefficient, Method::FloorPercentage, Method::UnitCoefficient].into_iter().find(|m| m.as_str() == text)
+    pub fn parse(text: &str) -> Option<SharingMethod> {
+        [SharingMethod::AreaCoefficient, SharingMethod::FloorPercentage, SharingMethod::UnitCoefficient].into_iter().find(|m| m.as_str() == text)
     }
 }
 
@@ -53,7 +53,7 @@ pub struct Share {
 /// (floor_percentage) or coefficients keyed by unit id (unit_coefficient); exempt floors pay
 /// nothing whatever the coefficients say.
 pub struct Terms<'a> {
-    pub method: Method,
+    pub method: SharingMethod,
     pub coefficients: &'a BTreeMap<i64, Decimal>,
     pub exempt_floors: &'a BTreeSet<i32>,
 }
@@ -64,11 +64,11 @@ pub fn shares(owners_part: Money, households: &[Household], terms: &Terms) -> Re
     let exempt = |h: &Household| terms.exempt_floors.contains(&h.floor);
     let area = |h: &Household| Decimal::new(h.area, 2);
     let weights: Vec<Decimal> = match terms.method {
-        Method::AreaCoefficient => households
+        SharingMethod::AreaCoefficient => households
             .iter()
             .map(|h| if exempt(h) { Decimal::ZERO } else { terms.coefficients.get(&(h.floor as i64)).copied().unwrap_or_default() * area(h) })
             .collect(),
-        Method::UnitCoefficient => {
+        SharingMethod::UnitCoefficient => {
             if let Some(h) = households.iter().find(|h| !exempt(h) && !terms.coefficients.contains_key(&h.unit_id)) {
                 return Err(format!("unit {} has no coefficient", h.unit_id));
             }
@@ -77,7 +77,7 @@ pub fn shares(owners_part: Money, households: &[Household], terms: &Terms) -> Re
             }
             households.iter().map(|h| if exempt(h) { Decimal::ZERO } else { terms.coefficients[&h.unit_id] }).collect()
         }
-        Method::FloorPercentage => return floor_percentage(owners_part, households, terms),
+        SharingMethod::FloorPercentage => return floor_percentage(owners_part, households, terms),
     };
     let amounts = split_exactly(owners_part, &weights)?;
     Ok(households.iter().zip(weights).zip(amounts).map(|((h, weight), share)| Share { unit_id: h.unit_id, weight, share }).collect())
@@ -128,7 +128,7 @@ mod tests {
     fn coefficient_times_area_exempts_the_low_floors() {
         let coefficients = BTreeMap::from([(3, dec("0.7")), (4, dec("0.8")), (5, dec("0.9")), (6, dec("1.0")), (7, dec("1.1"))]);
         let exempt = BTreeSet::from([1, 2]);
-        let terms = Terms { method: Method::AreaCoefficient, coefficients: &coefficients, exempt_floors: &exempt };
+        let terms = Terms { method: SharingMethod::AreaCoefficient, coefficients: &coefficients, exempt_floors: &exempt };
         let part = Money::from_fen(50_000_000);
         let shares = shares(part, &stairwell(), &terms).unwrap();
         assert_eq!(shares.iter().map(|s| s.share.fen()).sum::<i64>(), part.fen());
@@ -143,12 +143,12 @@ mod tests {
         // 3F 10%, 4F 20%, 5F 30%, 6F 40% of 400,000.00; floors 1, 2 and 7 exempt.
         let coefficients = BTreeMap::from([(3, dec("10")), (4, dec("20")), (5, dec("30")), (6, dec("40"))]);
         let exempt = BTreeSet::from([1, 2, 7]);
-        let terms = Terms { method: Method::FloorPercentage, coefficients: &coefficients, exempt_floors: &exempt };
+        let terms = Terms { method: SharingMethod::FloorPercentage, coefficients: &coefficients, exempt_floors: &exempt };
         let shares = shares(Money::from_fen(40_000_000), &stairwell(), &terms).unwrap();
         let floor_total = |floor: i64| shares.iter().filter(|s| s.unit_id / 10 == floor).map(|s| s.share.fen()).sum::<i64>();
         assert_eq!([floor_total(3), floor_total(4), floor_total(5), floor_total(6), floor_total(7)], [4_000_000, 8_000_000, 12_000_000, 16_000_000, 0]);
         let wrong = BTreeMap::from([(3, dec("10")), (4, dec("20"))]);
-        let terms = Terms { method: Method::FloorPercentage, coefficients: &wrong, exempt_floors: &exempt };
+        let terms = Terms { method: SharingMethod::FloorPercentage, coefficients: &wrong, exempt_floors: &exempt };
         assert!(shares_err(&terms).contains("add up to 30"));
     }
 
@@ -160,7 +160,7 @@ mod tests {
     fn custom_coefficients_name_every_flat() {
         let exempt = BTreeSet::new();
         let partial = BTreeMap::from([(11, dec("1"))]);
-        let terms = Terms { method: Method::UnitCoefficient, coefficients: &partial, exempt_floors: &exempt };
+        let terms = Terms { method: SharingMethod::UnitCoefficient, coefficients: &partial, exempt_floors: &exempt };
         assert!(shares_err(&terms).contains("has no coefficient"));
     }
 
@@ -169,8 +169,8 @@ mod tests {
         fn shares_always_add_up_to_the_owners_part(part in 1i64..5_000_000_000, coefficients in proptest::collection::vec(1u32..300, 7)) {
             let coefficients: BTreeMap<i64, Decimal> = coefficients.iter().enumerate().map(|(i, c)| (i as i64 + 1, Decimal::new(*c as i64, 2))).collect();
             let exempt = BTreeSet::new();
-            for method in [Method::AreaCoefficient, Method::FloorPercentage] {
-                let coefficients = if method == Method::FloorPercentage {
+            for method in [SharingMethod::AreaCoefficient, SharingMethod::FloorPercentage] {
+                let coefficients = if method == SharingMethod::FloorPercentage {
                     let total: Decimal = coefficients.values().copied().sum();
                     let mut scaled: BTreeMap<i64, Decimal> = coefficients.iter().map(|(f, c)| (*f, (*c * Decimal::from(100) / total).round_dp(4))).collect();
                     let drift = Decimal::from(100) - scaled.values().copied().sum::<Decimal>();

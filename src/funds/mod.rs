@@ -355,7 +355,7 @@ pub async fn top_up(db: &DatabaseConnection, actor: &Actor, unit_id: i64, new: N
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
-pub enum IncomeSource {
+pub enum FundIncome {
     /// Interest the fund's bank account earned.
     Interest,
     /// Owners' income from common parts (elevator ads, parking), moved from the company's
@@ -365,7 +365,7 @@ pub enum IncomeSource {
 
 #[derive(poem_openapi::Object, serde::Deserialize)]
 pub struct NewAllocation {
-    pub source: IncomeSource,
+    pub source: FundIncome,
     pub amount: Money,
     pub received_on: NaiveDate,
     pub memo: Option<String>,
@@ -411,8 +411,8 @@ pub async fn allocate(db: &DatabaseConnection,
     };
     let shares = rules::spread(new.amount, &weights).map_err(|problem| Error::conflict("amount", problem))?;
     let (kind, other_side, what) = match new.source {
-        IncomeSource::Interest => (MovementKind::Interest, vec![Line::debit(Account::FundBank, new.amount.fen())], "interest"),
-        IncomeSource::CommonIncome => {
+        FundIncome::Interest => (MovementKind::Interest, vec![Line::debit(Account::FundBank, new.amount.fen())], "interest"),
+        FundIncome::CommonIncome => {
             let held = -ledger::balance(&txn, compound.id, Account::OwnersCommonIncome, None).await?;
             if held < new.amount.fen() {
                 return Err(Error::conflict("amount", format!("the owners' common-area income on hand is only {}", Money::from_fen(held))));

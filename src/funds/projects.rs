@@ -12,7 +12,7 @@ use crate::{
     billing::rules::Payer,
     error::{Error, Result},
     ledger::{self, Account, Line},
-    notices::{self, Category, NewNotice},
+    notices::{self, NoticeCategory, NewNotice},
     registry::{self, Scope, ScopeKind, rules::effective_area},
     tickets::CostRoute,
     types::{Money, required_lines, required_text},
@@ -99,7 +99,7 @@ fn split_text(lines: &[ShareLine]) -> String {
         .join("\n")
 }
 
-async fn write_notice(txn: &impl ConnectionTrait, actor: &Actor, project: &fund_project::Model, category: Category, title: String, body: String, published: bool) -> Result<()> {
+async fn write_notice(txn: &impl ConnectionTrait, actor: &Actor, project: &fund_project::Model, category: NoticeCategory, title: String, body: String, published: bool) -> Result<()> {
     notices::write(
         txn,
         actor,
@@ -169,7 +169,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, compound_id: i64, ne
         if project.emergency { "应急维修 Emergency repair" } else { "须经业主表决 Needs the owners' vote" },
         split_text(&planned)
     );
-    write_notice(&txn, actor, &project, Category::FundUse, format!("维修资金使用方案 Repair plan: {}", project.title), body, false).await?;
+    write_notice(&txn, actor, &project, NoticeCategory::FundUse, format!("维修资金使用方案 Repair plan: {}", project.title), body, false).await?;
     txn.commit().await?;
     Ok(project)
 }
@@ -274,7 +274,7 @@ pub async fn record_emergency_notice(db: &DatabaseConnection, actor: &Actor, id:
     if !project.emergency {
         return Err(Error::conflict("emergency", "only an emergency repair may spend on a prior notice; put this project to the owners' vote"));
     }
-    write_notice(&txn, actor, &project, Category::Emergency, format!("应急维修告知 Emergency repair: {}", project.title), text.clone(), true).await?;
+    write_notice(&txn, actor, &project, NoticeCategory::Emergency, format!("应急维修告知 Emergency repair: {}", project.title), text.clone(), true).await?;
     let now = Utc::now();
     let mut active: fund_project::ActiveModel = project.into();
     active.emergency_notice = Set(Some(text));
@@ -304,7 +304,7 @@ pub async fn vote_decided(txn: &DatabaseTransaction, vote: &vote::Model) -> Resu
         active.notice_until = Set((notice_days > 0).then(|| today + Duration::days(notice_days as i64 - 1)));
         let planned = split(txn, &project, Money::from_fen(project.budget)).await?;
         let body = format!("业主表决通过 The owners approved the plan (vote {}).\n\n按面积分摊 Split by area of {}:\n{}", vote.id, Money::from_fen(project.budget), split_text(&planned));
-        write_notice(txn, &Actor::system(), &project, Category::FundUse, format!("维修资金分摊 Per-unit split: {}", project.title), body, false).await?;
+        write_notice(txn, &Actor::system(), &project, NoticeCategory::FundUse, format!("维修资金分摊 Per-unit split: {}", project.title), body, false).await?;
     } else {
         active.status = Set(Status::Rejected.as_str().into());
     }
@@ -391,7 +391,7 @@ pub async fn settle(db: &DatabaseConnection, actor: &Actor, id: i64, settlement:
     }
     let entry_id = movements.first().map(|m| m.journal_entry_id);
     let body = format!("实际费用 Actual cost: {cost}\n预算 Budget: {}\n\n各户分摊 Debited per unit:\n{}", Money::from_fen(project.budget), split_text(&lines));
-    write_notice(&txn, actor, &project, Category::FundUse, format!("维修资金使用结算 Spending: {}", project.title), body, false).await?;
+    write_notice(&txn, actor, &project, NoticeCategory::FundUse, format!("维修资金使用结算 Spending: {}", project.title), body, false).await?;
     let mut active: fund_project::ActiveModel = project.into();
     active.status = Set(Status::Settled.as_str().into());
     active.actual_cost = Set(Some(cost.fen()));

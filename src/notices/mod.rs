@@ -16,7 +16,7 @@ use entity::{compound, notice};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
-pub enum Category {
+pub enum NoticeCategory {
     General,
     FeeSchedule,
     FundUse,
@@ -26,16 +26,16 @@ pub enum Category {
     Emergency,
 }
 
-impl Category {
+impl NoticeCategory {
     pub fn as_str(self) -> &'static str {
         match self {
-            Category::General => "general",
-            Category::FeeSchedule => "fee_schedule",
-            Category::FundUse => "fund_use",
-            Category::VoteResult => "vote_result",
-            Category::AnnualAccounts => "annual_accounts",
-            Category::Outage => "outage",
-            Category::Emergency => "emergency",
+            NoticeCategory::General => "general",
+            NoticeCategory::FeeSchedule => "fee_schedule",
+            NoticeCategory::FundUse => "fund_use",
+            NoticeCategory::VoteResult => "vote_result",
+            NoticeCategory::AnnualAccounts => "annual_accounts",
+            NoticeCategory::Outage => "outage",
+            NoticeCategory::Emergency => "emergency",
         }
     }
 }
@@ -43,7 +43,7 @@ impl Category {
 pub struct NewNotice {
     pub company_id: i64,
     pub compound_id: i64,
-    pub category: Category,
+    pub category: NoticeCategory,
     pub title: String,
     pub body: String,
     /// What it reports on, e.g. "vote:3".

@@ -284,7 +284,7 @@ async fn close(txn: &DatabaseTransaction, vote: vote::Model) -> Result<vote::Mod
         NewNotice {
             company_id: vote.company_id,
             compound_id: vote.compound_id,
-            category: notices::Category::VoteResult,
+            category: notices::NoticeCategory::VoteResult,
             title: format!("表决结果 Vote result: {}", vote.title),
             body: result_text(&vote, &outcome),
             source: format!("vote:{}", vote.id),
@@ -394,16 +394,22 @@ pub enum Channel {
     Paper { scan: Vec<u8>, content_type: &'static str },
 }
 
+/// Ballots are taken only between the opening and the closing.
+fn refuse_unless_open(vote: &vote::Model, now: DateTime<Utc>) -> Result<()> {
+    if vote.status == Status::Open.as_str() && now < vote.closes_at {
+        return Ok(());
+    }
+    let when = if vote.status == Status::Scheduled.as_str() { format!("it opens at {}", vote.opens_at) } else { format!("it closed at {}", vote.closes_at) };
+    Err(Error::conflict("vote", format!("the vote is not open: {when}")))
+}
+
 /// Writes a ballot while the vote is open: the vote row is locked, so a ballot is either in
 /// before the close and counted, or refused.
 async fn write_ballot(db: &DatabaseConnection, actor: &Actor, vote: &vote::Model, elector_id: i64, choice: Choice, channel: Channel) -> Result<ballot::Model> {
     let txn = db.begin().await?;
     let current = vote::Entity::find_by_id(vote.id).lock_exclusive().one(&txn).await?.ok_or(Error::NotFound("vote"))?;
     let now = Utc::now();
-    if current.status != Status::Open.as_str() || current.closes_at <= now {
-        let when = if current.status == Status::Scheduled.as_str() { format!("it opens at {}", current.opens_at) } else { format!("it closed at {}", current.closes_at) };
-        return Err(Error::conflict("vote", format!("the vote is not open: {when}")));
-    }
+    refuse_unless_open(&current, now)?;
     let (channel_name, scan) = match channel {
         Channel::Online => ("online", None),
         Channel::Paper { scan, content_type } => ("paper", Some((scan, content_type))),
@@ -432,6 +438,7 @@ async fn write_ballot(db: &DatabaseConnection, actor: &Actor, vote: &vote::Model
 pub async fn cast(db: &DatabaseConnection, actor: &Actor, vote_id: i64, choice: Choice) -> Result<ballot::Model> {
     actor.require(Permission::CastBallots)?;
     let vote = visible_vote(db, actor, vote_id).await?;
+    refuse_unless_open(&vote, Utc::now())?;
     let elector = my_electors(db, actor, vote.id).await?.into_iter().next().ok_or(Error::Forbidden(
         "only the owners of the units in the vote's scope vote, as fixed when it opened; co-owners vote through their designated voter",
     ))?;

@@ -321,6 +321,8 @@ pub const WORKERS_ON: &[(&str, &str)] = &[
     ("WUYE_JOB_SESSION_CLEANUP", "off"),
     ("WUYE_JOB_TICKET_SLA", "off"),
     ("WUYE_JOB_TICKET_AUTO_CLOSE", "off"),
+    ("WUYE_JOB_FUND_TOP_UPS", "off"),
+    ("WUYE_JOB_VOTES", "off"),
 ];
 
 /// `WORKERS_ON` with more settings.
@@ -353,4 +355,139 @@ pub fn assert_problem(status: StatusCode, body: &Value, expected_status: StatusC
     assert_eq!(status, expected_status, "{body}");
     assert_eq!(body["code"], code, "{body}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compounds built from a spreadsheet, votes and paper ballots (the fund and vote tests)
+// ---------------------------------------------------------------------------------------------
+
+/// One flat of a test compound: building, stairwell, number, floor, m², its owner (name and
+/// phone: one phone is one person), whether they are the unit's designated voter.
+pub struct Flat<'a> {
+    pub building: &'a str,
+    pub stairwell: &'a str,
+    pub number: String,
+    pub floor: i32,
+    pub area: String,
+    /// None: developer-held; Some(("", "")): no owner on record.
+    pub owner: Option<(String, String)>,
+    pub designated_voter: bool,
+}
+
+impl Flat<'_> {
+    fn row(&self) -> String {
+        let (held, name, phone) = match &self.owner {
+            None => ("yes", String::new(), String::new()),
+            Some((name, phone)) => ("no", name.clone(), phone.clone()),
+        };
+        let (voter, since) = if name.is_empty() { ("", "") } else { (if self.designated_voter { "yes" } else { "no" }, "2015-01-01") };
+        format!("{},{},{},{},residential,{},,{held},no,{name},{phone},,{voter},{since}", self.building, self.stairwell, self.number, self.floor, self.area)
+    }
+}
+
+/// A new compound of the tenant's company holding exactly `flats`, imported from a CSV file.
+pub async fn compound_of(app: &TestApp, tenant: &Tenant, name: &str, flats: &[Flat<'_>]) -> i64 {
+    let boss = tenant.token(Role::CompanyAdmin);
+    let (status, compound) = app.post("/compounds", boss, json!({ "name": name, "address": "9 Road" })).await;
+    assert_eq!(status, StatusCode::OK, "{compound}");
+    let compound_id = compound["id"].as_i64().unwrap();
+    let mut file = String::from("Building,Stairwell,Number,Floor,Use,Registered_Area,Surveyed_Area,Developer_Held,Vacant,Owner_Name,Owner_Phone,Owner_Email,Designated_Voter,Owned_Since\n");
+    for flat in flats {
+        file.push_str(&flat.row());
+        file.push('\n');
+    }
+    let (status, report) = app.upload(&format!("/compounds/{compound_id}/import"), boss, file.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "import: {report}");
+    let units: std::collections::HashSet<(&str, &str, &str)> = flats.iter().map(|f| (f.building, f.stairwell, f.number.as_str())).collect();
+    assert_eq!(report["units_created"], units.len(), "co-owners share a unit's rows: {report}");
+    compound_id
+}
+
+/// A flat of building 1, stairwell 1, owned by a person of its own (name and phone from `n`).
+pub fn owned_flat(n: usize, floor: i32, area: &str) -> Flat<'static> {
+    Flat {
+        building: "1栋",
+        stairwell: "1单元",
+        number: format!("{floor}{n:03}"),
+        floor,
+        area: area.into(),
+        owner: Some((format!("业主{n}"), format!("139{n:08}"))),
+        designated_voter: true,
+    }
+}
+
+/// The compound's units by number.
+pub async fn units_by_number(app: &TestApp, token: &str, compound_id: i64) -> HashMap<String, i64> {
+    let (status, body) = app.get(&format!("/units?compound_id={compound_id}&per_page=500"), token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"].as_array().unwrap().iter().map(|u| (u["number"].as_str().unwrap().to_string(), u["id"].as_i64().unwrap())).collect()
+}
+
+/// A login for an owner of the compound, by the owner's name; returns its token.
+pub async fn owner_login(app: &TestApp, tenant: &Tenant, compound_id: i64, owner_name: &str) -> String {
+    let boss = tenant.token(Role::CompanyAdmin);
+    let (status, owners) = app.get(&format!("/owners?compound_id={compound_id}&per_page=500"), boss).await;
+    assert_eq!(status, StatusCode::OK, "{owners}");
+    let items = owners.get("items").unwrap_or(&owners).as_array().unwrap().clone();
+    let owner = items.iter().find(|o| o["name"] == owner_name).unwrap_or_else(|| panic!("no owner {owner_name}: {owners}"));
+    let n = NEXT_LOGIN.fetch_add(1, Ordering::SeqCst);
+    let login = format!("owner{n}-{}@owners.test", tenant.company_id);
+    let account = json!({ "role": "owner", "name": owner_name, "email": login, "password": PASSWORD, "owner_ids": [owner["id"]] });
+    let (status, body) = app.post("/users", boss, account).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.token(&login).await
+}
+
+static NEXT_LOGIN: AtomicU32 = AtomicU32::new(1);
+
+/// A minimal JPEG: what a scanned signed ballot is as far as the service can tell.
+pub const SCAN: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0xFF, 0xD9];
+
+/// Creates a vote open now, closing in an hour, as `token`.
+pub async fn open_vote(app: &TestApp, token: &str, compound_id: i64, body: Value) -> Value {
+    let mut body = body;
+    body["closes_at"] = json!((chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
+    let (status, vote) = app.post(&format!("/compounds/{compound_id}/votes"), token, body).await;
+    assert_eq!(status, StatusCode::OK, "create vote: {vote}");
+    assert_eq!(vote["status"], "open", "{vote}");
+    vote
+}
+
+/// The vote's electors by name.
+pub async fn electors(app: &TestApp, token: &str, vote_id: i64) -> HashMap<String, Value> {
+    let (status, electorate) = app.get(&format!("/votes/{vote_id}/electorate"), token).await;
+    assert_eq!(status, StatusCode::OK, "{electorate}");
+    electorate["electors"].as_array().unwrap().iter().map(|e| (e["name"].as_str().unwrap().to_string(), e.clone())).collect()
+}
+
+/// Records a signed paper ballot for an elector, as staff.
+pub async fn paper_ballot(app: &TestApp, token: &str, vote_id: i64, elector_id: i64, choice: &str) -> Value {
+    let (status, ballot) = app.upload(&format!("/votes/{vote_id}/paper-ballots?elector_id={elector_id}&choice={choice}"), token, SCAN.to_vec()).await;
+    assert_eq!(status, StatusCode::OK, "paper ballot: {ballot}");
+    ballot
+}
+
+/// Brings the vote's closing time into the past (time passing, without waiting for it), then
+/// reads it: the read closes it. Returns the closed vote.
+pub async fn close_vote(app: &TestApp, token: &str, vote_id: i64) -> Value {
+    use sea_orm::{ActiveModelTrait, Set};
+    entity::vote::ActiveModel { id: Set(vote_id), closes_at: Set(chrono::Utc::now() - chrono::Duration::seconds(1)), ..Default::default() }
+        .update(&app.db)
+        .await
+        .expect("move the closing time");
+    let (status, vote) = app.get(&format!("/votes/{vote_id}"), token).await;
+    assert_eq!(status, StatusCode::OK, "{vote}");
+    assert_eq!(vote["status"], "closed", "{vote}");
+    vote
+}
+
+/// Sells a unit today to a new owner (created with `name` and `phone`); returns the owner's id.
+pub async fn sell(app: &TestApp, tenant: &Tenant, compound_id: i64, unit_id: i64, name: &str, phone: &str) -> i64 {
+    let boss = tenant.token(Role::CompanyAdmin);
+    let (status, owner) = app.post(&format!("/compounds/{compound_id}/owners"), boss, json!({ "name": name, "phone": phone })).await;
+    assert_eq!(status, StatusCode::OK, "{owner}");
+    let (status, sale) =
+        app.post(&format!("/units/{unit_id}/sales"), boss, json!({ "date": today().to_string(), "buyers": [{ "owner_id": owner["id"], "designated_voter": true }] })).await;
+    assert_eq!(status, StatusCode::OK, "{sale}");
+    owner["id"].as_i64().unwrap()
 }
