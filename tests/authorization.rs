@@ -612,6 +612,204 @@ async fn fresh_account(app: &TestApp, company: &Company) -> i64 {
     body["id"].as_i64().unwrap()
 }
 
+/// The fixtures' maintenance-fund standard: 90 元/m², and no public-notice days, so that an
+/// approved plan may start at once.
+async fn ensure_fund_policy(app: &TestApp, company: &Company) {
+    let path = format!("/compounds/{}/fund/policy", company.t.compound_id);
+    let (status, body) = app.request(Method::PUT, &path, Some(company.token(Manager)), Some(fund_policy())).await;
+    assert_eq!(status, StatusCode::OK, "fund policy: {body}");
+}
+
+fn fund_policy() -> Value {
+    json!({ "deposit_basis": "per_m2", "deposit_rate": "90", "source": "市住建委 2019 年第 3 号通知", "notice_days": 0 })
+}
+
+/// The fixture owner's unit's initial deposit, 90 x 88.60 m², recorded once (whoever asks first).
+const OWNER_DEPOSIT: &str = "7974.00";
+
+async fn ensure_fund_deposit(app: &TestApp, company: &Company) {
+    ensure_fund_policy(app, company).await;
+    let (status, fund) = app.get(&format!("/units/{}/fund", company.t.unit_id), company.token(Manager)).await;
+    assert_eq!(status, StatusCode::OK, "unit fund: {fund}");
+    if fund["sub_ledger"]["initial_deposit"].is_null() {
+        let path = format!("/compounds/{}/fund/deposits", company.t.compound_id);
+        let (status, body) = app.post(&path, company.token(Manager), json!({ "unit_ids": [company.t.unit_id], "received_on": today() })).await;
+        assert_eq!(status, StatusCode::OK, "fixture owner's deposit: {body}");
+    }
+}
+
+/// A fresh 60 m² unit without an initial deposit, in a stairwell of its own (so that it joins no
+/// elevator plan's electorate).
+async fn fresh_fund_unit(app: &TestApp, company: &Company) -> i64 {
+    let manager = company.token(Manager);
+    let (status, stairwell) = app.post(&format!("/buildings/{}/stairwells", company.t.building_id), manager, json!({ "name": format!("{}单元", unique()) })).await;
+    assert_eq!(status, StatusCode::OK, "fresh stairwell: {stairwell}");
+    let unit = json!({ "floor": 2, "number": "201", "unit_use": "residential", "registered_area": "60.00" });
+    let (status, unit) = app.post(&format!("/stairwells/{}/units", stairwell["id"]), manager, unit).await;
+    assert_eq!(status, StatusCode::OK, "fresh unit: {unit}");
+    unit["id"].as_i64().unwrap()
+}
+
+/// A fresh repair project of the fixture owner's unit, budget 1000.00, brought to `state`:
+/// draft, approved (an emergency with its prior notice) or in_progress.
+async fn fresh_project(app: &TestApp, company: &Company, state: &str, emergency: bool) -> Value {
+    let manager = company.token(Manager);
+    let project = json!({
+        "title": format!("屋面防水 {}", unique()),
+        "description": "屋面渗漏，更换防水层",
+        "budget": "1000.00",
+        "scope": "units",
+        "scope_ids": [company.t.unit_id],
+        "emergency": emergency || state != "draft",
+    });
+    let (status, mut project) = app.post(&format!("/compounds/{}/fund/projects", company.t.compound_id), manager, project).await;
+    assert_eq!(status, StatusCode::OK, "fresh project: {project}");
+    for (reached, step, body) in [("approved", "emergency-notice", json!({ "text": "屋面漏水危及安全，立即维修" })), ("in_progress", "start", json!({}))] {
+        if project["status"] == state {
+            break;
+        }
+        let (status, moved) = app.post(&format!("/fund-projects/{}/{step}", project["id"]), manager, body).await;
+        assert_eq!(status, StatusCode::OK, "fresh project to {reached}: {moved}");
+        project = moved;
+    }
+    assert_eq!(project["status"], state, "{project}");
+    project
+}
+
+/// RFC 3339, `days` from now.
+fn days_from_now(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()
+}
+
+/// A fresh open vote of the whole compound (the fixture owner is among its electors).
+async fn fresh_vote(app: &TestApp, company: &Company) -> Value {
+    let vote = json!({ "title": format!("表决 {}", unique()), "matter": "other", "closes_at": days_from_now(7) });
+    let (status, vote) = app.post(&format!("/compounds/{}/votes", company.t.compound_id), company.token(Manager), vote).await;
+    assert_eq!(status, StatusCode::OK, "fresh vote: {vote}");
+    assert_eq!(vote["status"], "open", "{vote}");
+    vote
+}
+
+/// The electorate of a vote, as the manager sees it.
+async fn electorate(app: &TestApp, company: &Company, vote_id: &Value) -> Value {
+    let (status, electorate) = app.get(&format!("/votes/{vote_id}/electorate"), company.token(Manager)).await;
+    assert_eq!(status, StatusCode::OK, "electorate: {electorate}");
+    electorate
+}
+
+/// The fixture owner's elector id in a vote.
+async fn owner_elector(app: &TestApp, company: &Company, vote_id: &Value) -> i64 {
+    let electorate = electorate(app, company, vote_id).await;
+    let elector = electorate["electors"].as_array().unwrap().iter().find(|e| e["owner_id"] == company.t.owner_id);
+    elector.and_then(|e| e["id"].as_i64()).unwrap_or_else(|| panic!("the fixture owner is not an elector: {electorate}"))
+}
+
+/// A fresh open vote with the fixture owner's online ballot: agree.
+async fn fresh_voted(app: &TestApp, company: &Company) -> Value {
+    let vote = fresh_vote(app, company).await;
+    let (status, ballot) = app.post(&format!("/votes/{}/ballots", vote["id"]), company.token(Owner), json!({ "choice": "agree" })).await;
+    assert_eq!(status, StatusCode::OK, "owner's ballot: {ballot}");
+    vote
+}
+
+/// Records, as the manager, a signed paper ballot with its scan; returns the ballot.
+async fn paper_ballot(app: &TestApp, company: &Company, vote_id: &Value, elector_id: &Value, choice: &str) -> Value {
+    let call = Call { path: format!("/votes/{vote_id}/paper-ballots?elector_id={elector_id}&choice={choice}"), body: Body::Jpeg(JPEG), token: None, expect: None };
+    let (status, ballot) = send(app, "POST", &call, Some(company.token(Manager))).await;
+    assert_eq!(status, StatusCode::OK, "paper ballot: {ballot}");
+    ballot
+}
+
+/// A fresh paper ballot (with its scan) of the fixture owner, in a fresh vote.
+async fn fresh_paper_ballot(app: &TestApp, company: &Company) -> i64 {
+    let vote = fresh_vote(app, company).await;
+    let elector = owner_elector(app, company, &vote["id"]).await;
+    paper_ballot(app, company, &vote["id"], &json!(elector), "agree").await["id"].as_i64().unwrap()
+}
+
+/// Every elector agrees on paper, then the vote's close is moved into the past and the vote read,
+/// which closes it; it must have passed.
+async fn pass_vote(app: &TestApp, company: &Company, vote_id: &Value) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let electorate = electorate(app, company, vote_id).await;
+    for elector in electorate["electors"].as_array().unwrap() {
+        paper_ballot(app, company, vote_id, &elector["id"], "agree").await;
+    }
+    let now = chrono::Utc::now();
+    let vote = entity::vote::ActiveModel {
+        id: Set(vote_id.as_i64().unwrap()),
+        opens_at: Set(now - chrono::Duration::minutes(2)),
+        closes_at: Set(now - chrono::Duration::minutes(1)),
+        ..Default::default()
+    };
+    vote.update(&app.db).await.expect("move the vote's close into the past");
+    let (status, vote) = app.get(&format!("/votes/{vote_id}"), company.token(Manager)).await;
+    assert_eq!(status, StatusCode::OK, "{vote}");
+    assert!(says(&vote, &json!({ "status": "closed", "passed": true })), "the vote did not pass: {vote}");
+}
+
+/// Gives every flat of the stairwell that has no owner (ones other recipes added) a fresh owner
+/// of its own: an ownerless flat counts against a vote's thresholds with no one to agree.
+async fn give_every_flat_a_voter(app: &TestApp, company: &Company, stairwell_id: i64) {
+    let (status, units) = app.get(&format!("/units?stairwell_id={stairwell_id}&per_page=500"), company.token(Manager)).await;
+    assert_eq!(status, StatusCode::OK, "{units}");
+    for unit in units["items"].as_array().unwrap() {
+        if unit["developer_held"] == false && unit["owners"].as_array().is_some_and(Vec::is_empty) {
+            let owner_id = fresh_owner(app, company).await;
+            let (status, body) =
+                app.post(&format!("/units/{}/owners", unit["id"]), company.token(Manager), json!({ "owner_id": owner_id, "started_on": "2020-01-01" })).await;
+            assert_eq!(status, StatusCode::OK, "an owner for unit {}: {body}", unit["id"]);
+        }
+    }
+}
+
+/// The owners' part of every fixture elevator plan: 300000.00 less 100000.00 of subsidies.
+const ELEVATOR_OWNERS_PART: &str = "200000.00";
+
+/// An elevator plan of the fixture stairwell: by area and floor coefficient (floors 1 and 2
+/// exempt), under the double-three-quarters rule, its vote open for 30 days.
+fn elevator_plan(n: u32) -> Value {
+    json!({
+        "title": format!("1单元加装电梯 {n}"),
+        "total_cost": "300000.00",
+        "subsidies": "100000.00",
+        "method": "area_coefficient",
+        "coefficients": { "3": "0.8", "4": "1.0", "5": "1.2" },
+        "exempt_floors": [1, 2],
+        "rule_set": "elevator_double_three_quarters",
+        "closes_at": days_from_now(30),
+    })
+}
+
+/// A fresh elevator plan of the fixture stairwell, voting, or approved (every flat agreed).
+async fn fresh_plan(app: &TestApp, company: &Company, approved: bool) -> Value {
+    let stairwell_id = company.t.stairwell_id;
+    if approved {
+        give_every_flat_a_voter(app, company, stairwell_id).await;
+    }
+    let (status, plan) = app.post(&format!("/stairwells/{stairwell_id}/elevator-plans"), company.token(Manager), elevator_plan(unique())).await;
+    assert_eq!(status, StatusCode::OK, "fresh plan: {plan}");
+    if !approved {
+        return plan;
+    }
+    pass_vote(app, company, &plan["vote_id"]).await;
+    let (status, plan) = app.get(&format!("/elevator-plans/{}", plan["id"]), company.token(Manager)).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["status"], "approved", "{plan}");
+    plan
+}
+
+/// A fresh draft project's plan notice (a draft), of the target company.
+async fn fresh_notice(app: &TestApp, company: &Company) -> Value {
+    let project = fresh_project(app, company, "draft", false).await;
+    let source = format!("fund_project:{}", project["id"]);
+    let (status, notices) = app.get(&format!("/compounds/{}/notices?source={source}", company.t.compound_id), company.token(Manager)).await;
+    assert_eq!(status, StatusCode::OK, "{notices}");
+    let notices = notices.as_array().unwrap();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    notices[0].clone()
+}
+
 /// A valid request for `method path` by `role` of `caller`. Ids in the path come from
 /// `target`, ids in the body from `caller`: in the tenancy test they differ, so the path id is
 /// the only thing that crosses companies and the only reason for a refusal. Names are unique
@@ -840,6 +1038,194 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
         }
         ("GET", "/compounds/{id}/technician-groups") => plain(at(t.compound_id)),
         ("GET", "/compounds/{id}/ticket-stats") => plain(format!("{}?from=2020-01-01&to=2029-12-31", at(t.compound_id))).expecting(json!({ "compound_id": t.compound_id })),
+        // The maintenance fund. Initial deposits are once per unit: each call deposits a fresh
+        // unit's; the readers see the fixture owner's unit's, recorded once.
+        ("PUT", "/compounds/{id}/fund/policy") => json_call(at(t.compound_id), fund_policy())
+            .expecting(json!({ "compound_id": t.compound_id, "deposit_basis": "per_m2", "deposit_rate": "91", "notice_days": 0 })),
+        ("GET", "/compounds/{id}/fund/policy") => {
+            ensure_fund_policy(app, target).await;
+            plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "deposit_basis": "per_m2", "deposit_rate": "90" }))
+        }
+        ("POST", "/compounds/{id}/fund/deposits") => {
+            ensure_fund_policy(app, target).await;
+            let unit_id = fresh_fund_unit(app, caller).await;
+            json_call(at(t.compound_id), json!({ "unit_ids": [unit_id], "received_on": today() }))
+                .expecting(json!([{ "unit_id": unit_id, "basis": "per_m2", "amount": "5400.00" }]))
+        }
+        ("POST", "/units/{id}/fund/top-ups") => json_call(at(t.unit_id), json!({ "amount": "100.00", "received_on": today() }))
+            .expecting(json!({ "unit_id": t.unit_id, "kind": "top_up", "amount": "100.00" })),
+        ("POST", "/compounds/{id}/fund/allocations") => {
+            ensure_fund_deposit(app, target).await;
+            json_call(at(t.compound_id), json!({ "source": "interest", "amount": "10.00", "received_on": today(), "memo": format!("利息 {n}") }))
+                .expecting(json!([{ "unit_id": t.unit_id, "kind": "interest" }]))
+        }
+        ("GET", "/compounds/{id}/fund") => {
+            ensure_fund_deposit(app, target).await;
+            plain(at(t.compound_id)).expecting(json!({
+                "compound_id": t.compound_id,
+                "check": { "agrees": true },
+                "units": [{ "unit_id": t.unit_id, "initial_deposit": OWNER_DEPOSIT }],
+            }))
+        }
+        ("GET", "/compounds/{id}/fund/check") => {
+            ensure_fund_deposit(app, target).await;
+            plain(at(t.compound_id)).expecting(json!({ "agrees": true, "mismatches": [] }))
+        }
+        ("GET", "/compounds/{id}/fund/low-balances") => plain(at(t.compound_id)),
+        ("GET", "/compounds/{id}/fund/movements") => {
+            ensure_fund_deposit(app, target).await;
+            plain(format!("{}?per_page=500", at(t.compound_id)))
+                .expecting(json!({ "page": 1, "items": [{ "unit_id": t.unit_id, "kind": "deposit", "amount": OWNER_DEPOSIT }] }))
+        }
+        ("GET", "/units/{id}/fund") => {
+            ensure_fund_deposit(app, target).await;
+            plain(at(t.unit_id)).expecting(json!({ "sub_ledger": { "unit_id": t.unit_id, "initial_deposit": OWNER_DEPOSIT }, "movements": [{ "kind": "deposit" }] }))
+        }
+
+        // Repair projects: each call gets a project of its own, of the fixture owner's unit, in
+        // the state the step needs (an emergency one where it must be approved without a vote).
+        ("POST", "/compounds/{id}/fund/projects") => json_call(
+            at(t.compound_id),
+            json!({ "title": format!("外墙修缮 {n}"), "description": "外墙瓷砖脱落", "budget": "1000.00", "scope": "units", "scope_ids": [caller.t.unit_id] }),
+        )
+        .expecting(json!({ "compound_id": t.compound_id, "status": "draft", "budget": "1000.00", "shares": [{ "unit_id": caller.t.unit_id, "share": "1000.00" }] })),
+        ("GET", "/compounds/{id}/fund/projects") => {
+            let project = fresh_project(app, target, "draft", false).await;
+            plain(at(t.compound_id)).expecting(json!([{ "id": project["id"], "status": "draft" }]))
+        }
+        ("GET", "/fund-projects/{id}") => {
+            let project = fresh_project(app, target, "draft", false).await;
+            plain(at(project["id"].as_i64().unwrap()))
+                .expecting(json!({ "id": project["id"], "status": "draft", "shares_are": "planned", "shares": [{ "unit_id": t.unit_id, "share": "1000.00" }] }))
+        }
+        ("POST", "/fund-projects/{id}/vote") => {
+            let project = fresh_project(app, target, "draft", false).await;
+            json_call(at(project["id"].as_i64().unwrap()), json!({ "closes_at": days_from_now(7) })).expecting(json!({ "id": project["id"], "status": "voting" }))
+        }
+        ("POST", "/fund-projects/{id}/emergency-notice") => {
+            let project = fresh_project(app, target, "draft", true).await;
+            let text = format!("屋面漏水危及安全，立即维修 {n}");
+            json_call(at(project["id"].as_i64().unwrap()), json!({ "text": text }))
+                .expecting(json!({ "id": project["id"], "status": "approved", "emergency_notice": text }))
+        }
+        ("POST", "/fund-projects/{id}/start") => {
+            let project = fresh_project(app, target, "approved", true).await;
+            plain(at(project["id"].as_i64().unwrap())).expecting(json!({ "id": project["id"], "status": "in_progress" }))
+        }
+        // Paid out of a fresh top-up of the unit, so the fund's bank account holds the cost.
+        ("POST", "/fund-projects/{id}/settlement") => {
+            let project = fresh_project(app, target, "in_progress", true).await;
+            let path = format!("/units/{}/fund/top-ups", t.unit_id);
+            let (status, body) = app.post(&path, target.token(Cashier), json!({ "amount": "100.00", "received_on": today() })).await;
+            assert_eq!(status, StatusCode::OK, "top-up for a settlement: {body}");
+            json_call(at(project["id"].as_i64().unwrap()), json!({ "actual_cost": "100.00" })).expecting(json!({
+                "id": project["id"],
+                "status": "settled",
+                "actual_cost": "100.00",
+                "shares_are": "actual",
+                "shares": [{ "unit_id": t.unit_id, "share": "100.00" }],
+            }))
+        }
+
+        // Votes: each call gets an open vote of its own, over the whole compound.
+        ("GET", "/vote-rule-sets") => plain(path.into()).expecting(json!([{ "code": "civil_code_2021", "region": "national" }])),
+        ("POST", "/compounds/{id}/votes") => {
+            json_call(at(t.compound_id), json!({ "title": format!("续聘物业 {n}"), "matter": "hiring_or_firing_the_company", "closes_at": days_from_now(7) }))
+                .expecting(json!({ "compound_id": t.compound_id, "status": "open", "rule_set": "civil_code_2021", "special_majority": false }))
+        }
+        ("GET", "/compounds/{id}/votes") => {
+            let vote = fresh_vote(app, target).await;
+            plain(at(t.compound_id)).expecting(json!([{ "id": vote["id"], "status": "open" }]))
+        }
+        ("GET", "/me/votes") => {
+            let vote = fresh_vote(app, caller).await;
+            plain(path.into()).expecting(json!([{ "id": vote["id"], "my_elector": { "area": "88.60" } }]))
+        }
+        ("GET", "/votes/{id}") => {
+            let vote = fresh_vote(app, target).await;
+            plain(at(vote["id"].as_i64().unwrap())).expecting(json!({ "id": vote["id"], "compound_id": t.compound_id, "status": "open" }))
+        }
+        ("POST", "/votes/{id}/ballots") => {
+            let vote = fresh_vote(app, target).await;
+            json_call(at(vote["id"].as_i64().unwrap()), json!({ "choice": "agree" }))
+                .expecting(json!({ "vote_id": vote["id"], "choice": "agree", "channel": "online", "counted": true }))
+        }
+        ("POST", "/votes/{id}/paper-ballots") => {
+            let vote = fresh_vote(app, target).await;
+            let elector = owner_elector(app, target, &vote["id"]).await;
+            Call {
+                path: format!("{}?elector_id={elector}&choice=disagree", at(vote["id"].as_i64().unwrap())),
+                body: Body::Jpeg(JPEG),
+                token: None,
+                expect: Some(json!({ "vote_id": vote["id"], "elector_id": elector, "choice": "disagree", "channel": "paper", "has_scan": true })),
+            }
+        }
+        ("GET", "/votes/{id}/ballots") => {
+            let vote = fresh_voted(app, target).await;
+            plain(at(vote["id"].as_i64().unwrap())).expecting(json!([{ "vote_id": vote["id"], "choice": "agree", "channel": "online", "counted": true }]))
+        }
+        ("GET", "/votes/{id}/electorate") => {
+            let vote = fresh_vote(app, target).await;
+            plain(at(vote["id"].as_i64().unwrap()))
+                .expecting(json!({ "vote_id": vote["id"], "electors": [{ "owner_id": t.owner_id, "area": "88.60", "unit_ids": [t.unit_id] }] }))
+        }
+        ("GET", "/votes/{id}/tally") => {
+            let vote = fresh_voted(app, target).await;
+            plain(at(vote["id"].as_i64().unwrap())).expecting(json!({ "final": false, "agree": { "area": "88.60", "headcount": 1 } }))
+        }
+        ("GET", "/ballots/{id}/scan") => {
+            let ballot = fresh_paper_ballot(app, target).await;
+            plain(at(ballot)).expecting(json!(format!("image/jpeg: {} bytes", JPEG.len())))
+        }
+
+        // Elevator retrofits of the fixture stairwell; billing and running costs need a plan
+        // whose consent vote has passed.
+        ("POST", "/stairwells/{id}/elevator-plans") => json_call(at(t.stairwell_id), elevator_plan(n)).expecting(json!({
+            "compound_id": t.compound_id,
+            "stairwell_id": t.stairwell_id,
+            "status": "voting",
+            "owners_part": ELEVATOR_OWNERS_PART,
+            "shares": [{ "unit_id": t.unit_id, "payer": "owner" }],
+        })),
+        ("GET", "/stairwells/{id}/elevator-plans") => {
+            let plan = fresh_plan(app, target, false).await;
+            plain(at(t.stairwell_id)).expecting(json!([{ "id": plan["id"], "vote_id": plan["vote_id"], "status": "voting" }]))
+        }
+        ("GET", "/elevator-plans/{id}") => {
+            let plan = fresh_plan(app, target, false).await;
+            plain(at(plan["id"].as_i64().unwrap()))
+                .expecting(json!({ "id": plan["id"], "vote_id": plan["vote_id"], "status": "voting", "owners_part": ELEVATOR_OWNERS_PART }))
+        }
+        ("POST", "/elevator-plans/{id}/bills") => {
+            let plan = fresh_plan(app, target, true).await;
+            let first_due = today() + chrono::Duration::days(30);
+            json_call(at(plan["id"].as_i64().unwrap()), json!({ "instalments": 2, "first_due": first_due })).expecting(json!({
+                "plan": { "id": plan["id"], "status": "billed" },
+                "bills": [{ "unit_id": t.unit_id, "due_date": first_due, "payer": "owner" }],
+            }))
+        }
+        // From 2200, so that no bill run of the other recipes' periods meets it.
+        ("POST", "/elevator-plans/{id}/running-cost-fee-item") => {
+            let plan = fresh_plan(app, target, true).await;
+            json_call(at(plan["id"].as_i64().unwrap()), json!({ "name": format!("电梯运行费 {n}"), "rate": "0.30", "effective_from": "2200-01" })).expecting(json!({
+                "compound_id": t.compound_id,
+                "kind": "floor_coefficient",
+                "scope": "stairwells",
+                "scope_ids": [t.stairwell_id],
+                "floor_coefficients": { "3": "0.8" },
+            }))
+        }
+
+        // Notices: a fresh project's plan notice, a draft.
+        ("GET", "/compounds/{id}/notices") => {
+            let notice = fresh_notice(app, target).await;
+            plain(format!("{}?source={}", at(t.compound_id), notice["source"].as_str().unwrap()))
+                .expecting(json!([{ "id": notice["id"], "category": "fund_use", "status": "draft" }]))
+        }
+        ("GET", "/notices/{id}") => {
+            let notice = fresh_notice(app, target).await;
+            plain(at(notice["id"].as_i64().unwrap())).expecting(json!({ "id": notice["id"], "compound_id": t.compound_id, "source": notice["source"] }))
+        }
         _ => panic!("no request recipe for {method} {path}: add one to call_for"),
     }
 }

@@ -164,6 +164,7 @@ async fn one_owner_counts_once_co_owners_through_their_voter_the_developer_as_on
         area: area.into(),
         owner: owner.map(|(n, p)| (n.to_string(), p.to_string())),
         designated_voter: voter,
+        email: None,
     };
     let flats = [
         // 陈 owns two flats: one voter with 180 m².

@@ -372,6 +372,7 @@ pub struct Flat<'a> {
     /// None: developer-held; Some(("", "")): no owner on record.
     pub owner: Option<(String, String)>,
     pub designated_voter: bool,
+    pub email: Option<String>,
 }
 
 impl Flat<'_> {
@@ -381,7 +382,8 @@ impl Flat<'_> {
             Some((name, phone)) => ("no", name.clone(), phone.clone()),
         };
         let (voter, since) = if name.is_empty() { ("", "") } else { (if self.designated_voter { "yes" } else { "no" }, "2015-01-01") };
-        format!("{},{},{},{},residential,{},,{held},no,{name},{phone},,{voter},{since}", self.building, self.stairwell, self.number, self.floor, self.area)
+        let email = self.email.as_deref().unwrap_or_default();
+        format!("{},{},{},{},residential,{},,{held},no,{name},{phone},{email},{voter},{since}", self.building, self.stairwell, self.number, self.floor, self.area)
     }
 }
 
@@ -413,6 +415,7 @@ pub fn owned_flat(n: usize, floor: i32, area: &str) -> Flat<'static> {
         area: area.into(),
         owner: Some((format!("业主{n}"), format!("139{n:08}"))),
         designated_voter: true,
+        email: None,
     }
 }
 
