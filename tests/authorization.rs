@@ -1041,7 +1041,7 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
         // The maintenance fund. Initial deposits are once per unit: each call deposits a fresh
         // unit's; the readers see the fixture owner's unit's, recorded once.
         ("PUT", "/compounds/{id}/fund/policy") => json_call(at(t.compound_id), fund_policy())
-            .expecting(json!({ "compound_id": t.compound_id, "deposit_basis": "per_m2", "deposit_rate": "91", "notice_days": 0 })),
+            .expecting(json!({ "compound_id": t.compound_id, "deposit_basis": "per_m2", "deposit_rate": "90", "notice_days": 0 })),
         ("GET", "/compounds/{id}/fund/policy") => {
             ensure_fund_policy(app, target).await;
             plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "deposit_basis": "per_m2", "deposit_rate": "90" }))
