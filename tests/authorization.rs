@@ -84,7 +84,7 @@ const TICKET_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Dispatch
 const TICKET_DESK: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Dispatcher];
 /// `Permission::ReadTicketStats`.
 const TICKET_STATS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
-/// `Permission::ReadNotices`: everyone but owners (who read theirs through their own views).
+/// `Permission::ReadNotices`: everyone but owners.
 const NOTICE_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Dispatcher, Technician, Committee];
 /// `Permission::ReadFund`: sub-ledgers, the check against the journal, repair projects.
 const FUND_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Committee];
@@ -651,7 +651,8 @@ async fn fresh_fund_unit(app: &TestApp, company: &Company) -> i64 {
 }
 
 /// A fresh repair project of the fixture owner's unit, budget 1000.00, brought to `state`:
-/// draft, approved (an emergency with its prior notice) or in_progress.
+/// draft, approved or in_progress. Past draft it is always an emergency, approved by its prior
+/// notice (only an emergency is approved without a vote); a draft is one if `emergency`.
 async fn fresh_project(app: &TestApp, company: &Company, state: &str, emergency: bool) -> Value {
     let manager = company.token(Manager);
     let project = json!({

@@ -234,9 +234,11 @@ fn one() -> u32 {
 /// Turns the approved plan's shares into one-off bills (developer-held flats billed to the
 /// developer), each share split exactly into its instalments.
 pub async fn bill_shares(db: &DatabaseConnection, actor: &Actor, id: i64, billing: ShareBilling) -> Result<(elevator_plan::Model, Vec<entity::bill::Model>)> {
+    actor.require(Permission::ManageElevatorPlans)?;
     if !(1..=24).contains(&billing.instalments) {
         return Err(Error::invalid("instalments", "instalments must be from 1 to 24"));
     }
+    // Takes in the vote's outcome, if it closed meanwhile.
     get(db, actor, id).await?;
     let txn = db.begin().await?;
     let plan = for_change(&txn, actor, id, &[Status::Approved]).await?;
@@ -296,8 +298,9 @@ pub struct RunningCosts {
 /// inspection) by floor coefficients, from the plan: its coefficients and exempt floors unless
 /// others are given.
 pub async fn running_cost_fee_item(db: &DatabaseConnection, actor: &Actor, id: i64, costs: RunningCosts) -> Result<fee_item::Model> {
-    let plan = get(db, actor, id).await?;
+    actor.require(Permission::ManageElevatorPlans)?;
     actor.require(Permission::ManageFees)?;
+    let plan = get(db, actor, id).await?;
     if plan.status != Status::Approved.as_str() && plan.status != Status::Billed.as_str() {
         return Err(Error::conflict("status", format!("the plan is {}; running costs follow an approved plan", plan.status)));
     }

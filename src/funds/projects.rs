@@ -268,6 +268,7 @@ pub struct EmergencyNotice {
 /// Records the prior notice of an emergency repair, published to the owners at once; the
 /// project is then approved without a vote.
 pub async fn record_emergency_notice(db: &DatabaseConnection, actor: &Actor, id: i64, notice: EmergencyNotice) -> Result<fund_project::Model> {
+    actor.require(Permission::ManageFundProjects)?;
     let text = required_lines("text", &notice.text, 5000)?;
     let txn = db.begin().await?;
     let project = for_change(&txn, actor, id, &[Status::Draft]).await?;
@@ -314,6 +315,8 @@ pub async fn vote_decided(txn: &DatabaseTransaction, vote: &vote::Model) -> Resu
 
 /// Work starts once the approved plan's public notice has run (an emergency starts at once).
 pub async fn start(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<fund_project::Model> {
+    actor.require(Permission::ManageFundProjects)?;
+    // Takes in the vote's outcome, if it closed meanwhile.
     get(db, actor, id).await?;
     let txn = db.begin().await?;
     let project = for_change(&txn, actor, id, &[Status::Approved]).await?;
@@ -340,6 +343,7 @@ pub struct Settlement {
 /// transaction. Refused without a passed vote or a recorded emergency notice, and when the fund
 /// does not hold the cost.
 pub async fn settle(db: &DatabaseConnection, actor: &Actor, id: i64, settlement: Settlement) -> Result<fund_project::Model> {
+    actor.require(Permission::ManageFundProjects)?;
     let cost = settlement.actual_cost;
     if !cost.is_positive() {
         return Err(Error::invalid("actual_cost", "actual_cost must be greater than 0"));
