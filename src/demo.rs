@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use crate::{
     Config,
     auth::{self, Actor, NewAccount, Role},
-    billing, payments,
+    billing, elevator, funds, payments,
     registry::{self, NewCompound, import},
     tickets::{self, Assignment, Category, Location, NewTechnicianGroup, NewTicket, Priority, Status, Transition, Urgency},
 };
@@ -163,13 +163,15 @@ pub async fn seed(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Ve
     for (compound, rate) in compounds.iter().zip(["0.95", "1.10", "1.20"]) {
         bill_and_collect(db, &system, compound.id, rate).await.map_err(fail)?;
     }
-    repair_tickets(db, config, &system, wangjiao, first_owner.unit_id).await.map_err(fail)?;
+    let roof_leak = repair_tickets(db, config, &system, wangjiao, first_owner.unit_id).await.map_err(fail)?;
+    fund_and_votes(db, &system, wangjiao, first_owner.unit_id, roof_leak).await.map_err(fail)?;
     Ok(logins)
 }
 
 /// 旺角家园's repair desk: a technician group, and three tickets of the owner login's flat: one
-/// waiting for triage, one being worked, one resolved for the owner to confirm and rate.
-async fn repair_tickets(db: &DatabaseConnection, config: &Config, system: &Actor, compound_id: i64, unit_id: i64) -> crate::error::Result<()> {
+/// waiting for triage, one being worked, one resolved for the owner to confirm and rate (the
+/// roof leak, whose id is returned: the maintenance fund pays for it).
+async fn repair_tickets(db: &DatabaseConnection, config: &Config, system: &Actor, compound_id: i64, unit_id: i64) -> crate::error::Result<i64> {
     let technician = user::Entity::find().filter(user::Column::Email.eq("tech@hemu.demo")).one(db).await?.map(|u| u.id).unwrap_or_default();
     let group = NewTechnicianGroup {
         name: "水电维修组".into(),
@@ -198,6 +200,73 @@ async fn repair_tickets(db: &DatabaseConnection, config: &Config, system: &Actor
         *ticket = tickets::transition(db, config, system, ticket.id, start).await?;
     }
     tickets::transition(db, config, system, resolved.id, Transition { to: Status::Resolved, version: resolved.version, priority: None, note: None }).await?;
+    Ok(resolved.id)
+}
+
+/// 旺角家园's maintenance fund and votes: initial deposits of 90 元/m² (2010), a year's interest,
+/// the roof leak repaired as an emergency and settled from the fund, a facade repair put to the
+/// owners' vote (open for a fortnight), and an elevator retrofit plan for the owner login's
+/// stairwell with its consent vote open for a month.
+async fn fund_and_votes(db: &DatabaseConnection, system: &Actor, compound_id: i64, unit_id: i64, roof_leak: i64) -> crate::error::Result<()> {
+    let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a demo date");
+    let rate = |text: &str| text.parse::<crate::types::Rate>().expect("a demo rate");
+    let money = |text: &str| text.parse::<crate::types::Money>().expect("a demo amount");
+    let policy = funds::NewPolicy {
+        deposit_basis: funds::rules::DepositBasis::PerM2,
+        deposit_rate: Some(rate("90")),
+        deposit_amount: None,
+        source: "本市住宅专项维修资金交存标准（演示）".into(),
+        allocation: None,
+        notice_days: Some(7),
+    };
+    funds::set_policy(db, system, compound_id, policy).await?;
+    funds::record_deposits(db, system, compound_id, funds::NewDeposits { unit_ids: None, received_on: date("2010-06-01") }).await?;
+    let interest = funds::NewAllocation { source: funds::FundIncome::Interest, amount: money("12864.37"), received_on: date("2025-12-21"), memo: Some("2025 年度利息".into()) };
+    funds::allocate(db, system, compound_id, interest).await?;
+
+    let unit = unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(crate::error::Error::NotFound("unit"))?;
+    tickets::route_cost(db, system, roof_leak, tickets::CostRoute::MaintenanceFund, None).await?;
+    let roof = funds::projects::NewProject {
+        title: "顶楼楼梯间屋面防水抢修".into(),
+        description: "雨后顶楼楼梯间天花板渗水，危及住户安全，抢修屋面防水层。".into(),
+        scope: registry::ScopeKind::Buildings,
+        scope_ids: vec![unit.building_id],
+        budget: money("3600.00"),
+        emergency: true,
+        ticket_ids: vec![roof_leak],
+    };
+    let roof = funds::projects::create(db, system, compound_id, roof).await?;
+    let notice = funds::projects::EmergencyNotice { text: "顶楼屋面渗水危及住户安全，即日起动用本楼维修资金抢修，费用按面积分摊。".into() };
+    funds::projects::record_emergency_notice(db, system, roof.id, notice).await?;
+    funds::projects::start(db, system, roof.id).await?;
+    funds::projects::settle(db, system, roof.id, funds::projects::Settlement { actual_cost: money("3580.00") }).await?;
+
+    let now = chrono::Utc::now();
+    let facade = funds::projects::NewProject {
+        title: "外墙空鼓修缮".into(),
+        description: "外墙瓷砖空鼓、局部脱落，整体修缮。".into(),
+        scope: registry::ScopeKind::Compound,
+        scope_ids: vec![],
+        budget: money("86000.00"),
+        emergency: false,
+        ticket_ids: vec![],
+    };
+    let facade = funds::projects::create(db, system, compound_id, facade).await?;
+    funds::projects::put_to_vote(db, system, facade.id, funds::projects::VoteTimes { opens_at: None, closes_at: now + chrono::Duration::days(14), rule_set: None }).await?;
+
+    let coefficients = [("3", "0.7"), ("4", "0.8"), ("5", "0.9"), ("6", "1.0")].into_iter().map(|(floor, c)| (floor.to_string(), rate(c))).collect();
+    let plan = elevator::NewPlan {
+        title: "加装电梯".into(),
+        total_cost: money("680000.00"),
+        subsidies: money("200000.00"),
+        method: elevator::rules::SharingMethod::AreaCoefficient,
+        coefficients,
+        exempt_floors: vec![1, 2],
+        rule_set: "elevator_double_three_quarters".into(),
+        opens_at: None,
+        closes_at: now + chrono::Duration::days(30),
+    };
+    elevator::create_plan(db, system, unit.stairwell_id, plan).await?;
     Ok(())
 }
 

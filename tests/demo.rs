@@ -52,4 +52,23 @@ async fn the_demo_seeds_once_and_shows_every_area() {
     let technician = token("tech@hemu.demo").await;
     let (_, work) = app.get("/tickets", &technician).await;
     assert_eq!(work["items"].as_array().unwrap().len(), 1, "the technician's own work: {work}");
+
+    // The maintenance fund: deposits and interest that add up, the roof leak settled from it;
+    // the owner sees their sub-ledger and has two votes open: the facade repair and the elevator.
+    let committee = token("committee@wangjiao.demo").await;
+    let wangjiao = compounds.as_array().unwrap()[2]["id"].as_i64().unwrap();
+    let (_, fund) = app.get(&format!("/compounds/{wangjiao}/fund"), &committee).await;
+    assert_eq!(fund["check"]["agrees"], true, "{}", fund["check"]);
+    assert_eq!(fund["units"].as_array().unwrap().len(), 369);
+    let (_, projects) = app.get(&format!("/compounds/{wangjiao}/fund/projects"), &committee).await;
+    let statuses: Vec<&str> = projects.as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["voting", "settled"], "{projects}");
+    let (status, sub_ledger) = app.get(&format!("/units/{unit_id}/fund"), &owner).await;
+    assert_eq!(status, StatusCode::OK, "{sub_ledger}");
+    let kinds: Vec<&str> = sub_ledger["movements"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["deposit", "interest", "repair"], "{sub_ledger}");
+    let (_, votes) = app.get("/me/votes", &owner).await;
+    let matters: Vec<&str> = votes.as_array().unwrap().iter().map(|v| v["matter"].as_str().unwrap()).collect();
+    assert_eq!(matters, ["alteration_or_rebuilding", "using_the_fund"], "{votes}");
+    assert!(votes.as_array().unwrap().iter().all(|v| v["status"] == "open"), "{votes}");
 }

@@ -12,7 +12,8 @@ pub struct Model {
     pub share: i64,
     /// owner | developer
     pub payer: String,
-    pub movement_id: i64,
+    /// None for a share of 0.00, which moves nothing.
+    pub movement_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -108,7 +108,8 @@ impl MigrationTrait for Migration {
                 .col(big_integer("area"))
                 .col(big_integer("share"))
                 .col(string("payer"))
-                .col(big_integer("movement_id"))
+                // None for a share of 0.00, which moves nothing.
+                .col(big_integer_null("movement_id"))
                 .to_owned(),
             Table::create()
                 .table("vote_rule_sets")

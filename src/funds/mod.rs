@@ -279,6 +279,9 @@ pub async fn record_deposits(db: &DatabaseConnection,
         let area = effective_area(u.registered_area, u.surveyed_area, u.contract_area).map_or(0, |(area, _)| area);
         let amount = rules::initial_deposit(basis, area, rate, policy.deposit_amount.map(Money::from_fen))
             .ok_or_else(|| anyhow::anyhow!("deposit of unit {} out of range", u.id))?;
+        if !amount.is_positive() {
+            return Err(Error::conflict("unit_ids", format!("unit {}'s deposit by the standard is {amount}: record it by hand as a top-up", u.id)));
+        }
         amounts.push((u, area, amount));
     }
     let total: i64 = amounts.iter().map(|(_, _, a)| a.fen()).sum();
@@ -297,6 +300,7 @@ pub async fn record_deposits(db: &DatabaseConnection,
     )
     .await?;
     let mut deposits = Vec::with_capacity(amounts.len());
+    // Every deposit is above zero, so each unit has its movement, in order.
     for ((u, area, amount), movement) in amounts.iter().zip(&movements) {
         deposits.push(
             fund_deposit::ActiveModel {

@@ -380,7 +380,7 @@ pub async fn settle(db: &DatabaseConnection, actor: &Actor, id: i64, settlement:
     )
     .await?;
     for line in &lines {
-        let movement_id = movements.iter().find(|m| m.unit_id == line.unit.unit.id).map_or(0, |m| m.id);
+        let movement_id = movements.iter().find(|m| m.unit_id == line.unit.unit.id).map(|m| m.id);
         fund_project_share::ActiveModel {
             project_id: Set(project.id),
             unit_id: Set(line.unit.unit.id),
