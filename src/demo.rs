@@ -220,9 +220,9 @@ async fn fund_and_votes(db: &DatabaseConnection, system: &Actor, compound_id: i6
         notice_days: Some(7),
     };
     funds::set_policy(db, system, compound_id, policy).await?;
-    funds::record_deposits(db, system, compound_id, funds::NewDeposits { unit_ids: None, received_on: date("2010-06-01") }).await?;
+    funds::record_deposits(db, system, compound_id, funds::NewDeposits { unit_ids: None, received_on: date("2010-06-01") }, None).await?;
     let interest = funds::NewAllocation { source: funds::FundIncome::Interest, amount: money("12864.37"), received_on: date("2025-12-21"), memo: Some("2025 年度利息".into()) };
-    funds::allocate(db, system, compound_id, interest).await?;
+    funds::allocate(db, system, compound_id, interest, None).await?;
 
     let unit = unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(crate::error::Error::NotFound("unit"))?;
     tickets::route_cost(db, system, roof_leak, tickets::CostRoute::MaintenanceFund, None).await?;
@@ -232,14 +232,14 @@ async fn fund_and_votes(db: &DatabaseConnection, system: &Actor, compound_id: i6
         scope: registry::ScopeKind::Buildings,
         scope_ids: vec![unit.building_id],
         budget: money("3600.00"),
-        emergency: true,
+        emergency: Some(funds::projects::EmergencyKind::RoofLeak),
         ticket_ids: vec![roof_leak],
     };
     let roof = funds::projects::create(db, system, compound_id, roof).await?;
     let notice = funds::projects::EmergencyNotice { text: "顶楼屋面渗水危及住户安全，即日起动用本楼维修资金抢修，费用按面积分摊。".into() };
     funds::projects::record_emergency_notice(db, system, roof.id, notice).await?;
     funds::projects::start(db, system, roof.id).await?;
-    funds::projects::settle(db, system, roof.id, funds::projects::Settlement { actual_cost: money("3580.00") }).await?;
+    funds::projects::settle(db, system, roof.id, funds::projects::Settlement { actual_cost: money("3580.00") }, None).await?;
 
     let now = chrono::Utc::now();
     let facade = funds::projects::NewProject {
@@ -248,7 +248,7 @@ async fn fund_and_votes(db: &DatabaseConnection, system: &Actor, compound_id: i6
         scope: registry::ScopeKind::Compound,
         scope_ids: vec![],
         budget: money("86000.00"),
-        emergency: false,
+        emergency: None,
         ticket_ids: vec![],
     };
     let facade = funds::projects::create(db, system, compound_id, facade).await?;

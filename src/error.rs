@@ -42,6 +42,14 @@ impl Error {
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
         Error::Conflict { field: Some(field.to_string()), message: message.into() }
     }
+
+    /// A step its record's status does not allow (409 on `status`), naming the ones that do.
+    pub fn unless_status(what: &str, status: &str, allowed: &[&str]) -> Result<()> {
+        if allowed.contains(&status) {
+            return Ok(());
+        }
+        Err(Error::conflict("status", format!("the {what} is {status}; this step needs it {}", allowed.join(" or "))))
+    }
 }
 
 impl From<sea_orm::DbErr> for Error {

@@ -661,7 +661,7 @@ async fn fresh_project(app: &TestApp, company: &Company, state: &str, emergency:
         "budget": "1000.00",
         "scope": "units",
         "scope_ids": [company.t.unit_id],
-        "emergency": emergency || state != "draft",
+        "emergency": (emergency || state != "draft").then_some("roof_leak"),
     });
     let (status, mut project) = app.post(&format!("/compounds/{}/fund/projects", company.t.compound_id), manager, project).await;
     assert_eq!(status, StatusCode::OK, "fresh project: {project}");
@@ -767,28 +767,44 @@ async fn give_every_flat_a_voter(app: &TestApp, company: &Company, stairwell_id:
 /// The owners' part of every fixture elevator plan: 300000.00 less 100000.00 of subsidies.
 const ELEVATOR_OWNERS_PART: &str = "200000.00";
 
-/// An elevator plan of the fixture stairwell: by area and floor coefficient (floors 1 and 2
-/// exempt), under the double-three-quarters rule, its vote open for 30 days.
-fn elevator_plan(n: u32) -> Value {
+/// An elevator plan of the fixture stairwell: by area and floor coefficient (1.0 on every floor
+/// the stairwell has flats on, 1.2 on the 5th: the recipes add flats on floors 2 and 5), under
+/// the double-three-quarters rule, its vote open for 30 days.
+async fn elevator_plan(app: &TestApp, company: &Company, n: u32) -> Value {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let flats = entity::unit::Entity::find().filter(entity::unit::Column::StairwellId.eq(company.t.stairwell_id)).all(&app.db).await.unwrap();
+    let coefficients: serde_json::Map<String, Value> = flats.iter().map(|u| (u.floor.to_string(), json!(if u.floor == 5 { "1.2" } else { "1.0" }))).collect();
     json!({
         "title": format!("1单元加装电梯 {n}"),
         "total_cost": "300000.00",
         "subsidies": "100000.00",
         "method": "area_coefficient",
-        "coefficients": { "3": "0.8", "4": "1.0", "5": "1.2" },
-        "exempt_floors": [1, 2],
+        "coefficients": coefficients,
         "rule_set": "elevator_double_three_quarters",
         "closes_at": days_from_now(30),
     })
 }
 
+/// A stairwell has one live elevator plan at a time; the recipes need many plans of the fixture
+/// stairwell, so those earlier calls left are set aside first, as if abandoned.
+async fn set_plans_aside(app: &TestApp, stairwell_id: i64) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    entity::elevator_plan::Entity::update_many()
+        .col_expr(entity::elevator_plan::Column::Status, Expr::value("rejected"))
+        .filter(entity::elevator_plan::Column::StairwellId.eq(stairwell_id))
+        .exec(&app.db)
+        .await
+        .expect("set the earlier plans aside");
+}
+
 /// A fresh elevator plan of the fixture stairwell, voting, or approved (every flat agreed).
 async fn fresh_plan(app: &TestApp, company: &Company, approved: bool) -> Value {
     let stairwell_id = company.t.stairwell_id;
+    set_plans_aside(app, stairwell_id).await;
     if approved {
         give_every_flat_a_voter(app, company, stairwell_id).await;
     }
-    let (status, plan) = app.post(&format!("/stairwells/{stairwell_id}/elevator-plans"), company.token(Manager), elevator_plan(unique())).await;
+    let (status, plan) = app.post(&format!("/stairwells/{stairwell_id}/elevator-plans"), company.token(Manager), elevator_plan(app, company, unique()).await).await;
     assert_eq!(status, StatusCode::OK, "fresh plan: {plan}");
     if !approved {
         return plan;
@@ -1053,8 +1069,11 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
             json_call(at(t.compound_id), json!({ "unit_ids": [unit_id], "received_on": today() }))
                 .expecting(json!([{ "unit_id": unit_id, "basis": "per_m2", "amount": "5400.00" }]))
         }
-        ("POST", "/units/{id}/fund/top-ups") => json_call(at(t.unit_id), json!({ "amount": "100.00", "received_on": today() }))
-            .expecting(json!({ "unit_id": t.unit_id, "kind": "top_up", "amount": "100.00" })),
+        ("POST", "/units/{id}/fund/top-ups") => {
+            ensure_fund_deposit(app, target).await;
+            json_call(at(t.unit_id), json!({ "amount": "100.00", "received_on": today() }))
+                .expecting(json!({ "unit_id": t.unit_id, "kind": "top_up", "amount": "100.00" }))
+        }
         ("POST", "/compounds/{id}/fund/allocations") => {
             ensure_fund_deposit(app, target).await;
             json_call(at(t.compound_id), json!({ "source": "interest", "amount": "10.00", "received_on": today(), "memo": format!("利息 {n}") }))
@@ -1181,13 +1200,16 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
 
         // Elevator retrofits of the fixture stairwell; billing and running costs need a plan
         // whose consent vote has passed.
-        ("POST", "/stairwells/{id}/elevator-plans") => json_call(at(t.stairwell_id), elevator_plan(n)).expecting(json!({
+        ("POST", "/stairwells/{id}/elevator-plans") => {
+            set_plans_aside(app, t.stairwell_id).await;
+            json_call(at(t.stairwell_id), elevator_plan(app, target, n).await).expecting(json!({
             "compound_id": t.compound_id,
             "stairwell_id": t.stairwell_id,
             "status": "voting",
             "owners_part": ELEVATOR_OWNERS_PART,
             "shares": [{ "unit_id": t.unit_id, "payer": "owner" }],
-        })),
+            }))
+        }
         ("GET", "/stairwells/{id}/elevator-plans") => {
             let plan = fresh_plan(app, target, false).await;
             plain(at(t.stairwell_id)).expecting(json!([{ "id": plan["id"], "vote_id": plan["vote_id"], "status": "voting" }]))
@@ -1213,7 +1235,7 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
                 "kind": "floor_coefficient",
                 "scope": "stairwells",
                 "scope_ids": [t.stairwell_id],
-                "floor_coefficients": { "3": "0.8" },
+                "floor_coefficients": { "3": "1" },
             }))
         }
 

@@ -37,7 +37,7 @@ async fn a_plan_by_coefficient_and_area_is_voted_billed_in_instalments_and_runs_
     let (_, unit) = app.get(&format!("/units/{}", units["1001"]), manager).await;
     let stairwell_id = unit["stairwell_id"].as_i64().unwrap();
     let plans = format!("/stairwells/{stairwell_id}/elevator-plans");
-    let closes_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let plan = json!({
         "title": "5栋1单元加装电梯", "total_cost": "120000.00", "subsidies": "30000.00", "method": "area_coefficient",
         "coefficients": { "3": "0.7", "4": "0.8", "5": "0.9", "6": "1.0", "7": "1.1" }, "exempt_floors": [1, 2],
@@ -95,6 +95,17 @@ async fn a_plan_by_coefficient_and_area_is_voted_billed_in_instalments_and_runs_
     let account = |code: &str| verification["trial_balance"].as_array().unwrap().iter().find(|a| a["code"] == code).map(|a| a["balance"].as_str().unwrap().to_string());
     assert_eq!((account("2243"), account("1122"), account("6001")), (Some("-90000.00".into()), Some("90000.00".into()), None));
 
+    // Waiving part of a share gives back the owners' collection, never the company's revenue.
+    let bill_id = unit_bills.as_array().unwrap()[0]["id"].as_i64().unwrap();
+    let (status, waived) = app.post(&format!("/bills/{bill_id}/adjustments"), manager, json!({ "kind": "waiver", "amount": "-33.34", "reason": "困难户减免" })).await;
+    assert_eq!(status, StatusCode::OK, "{waived}");
+    let (_, verification) = app.get(&format!("/compounds/{compound}/ledger/verification"), manager).await;
+    let account = |code: &str| verification["trial_balance"].as_array().unwrap().iter().find(|a| a["code"] == code).map(|a| a["balance"].as_str().unwrap().to_string());
+    assert_eq!((account("2243"), account("6001")), (Some("-89966.66".into()), None));
+    // One live plan a stairwell.
+    let (status, problem) = app.post(&plans, manager, plan.clone()).await;
+    assert_problem(status, &problem, StatusCode::CONFLICT, "conflict");
+
     // The running costs by the same coefficients: 0.30 元/m²·month x 100 m² x the floor's.
     let next = today() + chrono::Months::new(1);
     let period = period_of(next);
@@ -118,7 +129,7 @@ async fn a_plan_by_percentage_per_floor_and_a_local_rule_that_one_objection_fail
     let units = units_by_number(&app, manager, compound).await;
     let (_, unit) = app.get(&format!("/units/{}", units["1001"]), manager).await;
     let plans = format!("/stairwells/{}/elevator-plans", unit["stairwell_id"]);
-    let closes_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let plan = |method: &str, coefficients: Value, exempt: Value| {
         json!({ "title": "加装电梯", "total_cost": "100000.00", "method": method, "coefficients": coefficients, "exempt_floors": exempt,
                 "rule_set": "elevator_two_thirds_no_objection", "closes_at": closes_at })
@@ -128,8 +139,14 @@ async fn a_plan_by_percentage_per_floor_and_a_local_rule_that_one_objection_fail
         (plan("floor_percentage", json!({ "3": "10", "4": "20" }), json!([1, 2, 5, 6, 7])), "coefficients"),
         (plan("unit_coefficient", json!({ units["3005"].to_string(): "1" }), json!([])), "coefficients"),
         (plan("area_coefficient", json!({ "third": "0.7" }), json!([])), "coefficients"),
+        (plan("area_coefficient", json!({ "3": "0.7", "4": "0.8", "5": "0.9", "6": "1.0" }), json!([1, 2])), "coefficients"),
+        (plan("area_coefficient", json!({ "3": "1" }), json!([1, 2, 4, 5, 6, 7, 9])), "coefficients"),
         (json!({ "title": "x", "total_cost": "100.00", "subsidies": "100.00", "method": "area_coefficient", "coefficients": {}, "rule_set": "elevator_two_thirds_no_objection", "closes_at": closes_at }), "subsidies"),
-        (json!({ "title": "x", "total_cost": "100.00", "method": "area_coefficient", "coefficients": { "3": "1" }, "rule_set": "shanghai_2030", "closes_at": closes_at }), "rule_set"),
+        ({
+            let mut unknown_rule = plan("area_coefficient", json!({ "3": "1", "4": "1", "5": "1", "6": "1", "7": "1" }), json!([1, 2]));
+            unknown_rule["rule_set"] = json!("shanghai_2030");
+            unknown_rule
+        }, "rule_set"),
     ];
     for (body, field) in refused {
         let (status, problem) = app.post(&plans, manager, body.clone()).await;
@@ -145,15 +162,6 @@ async fn a_plan_by_percentage_per_floor_and_a_local_rule_that_one_objection_fail
         .flat_map(|(floor, share)| [(*floor, share.to_string()), (*floor, share.to_string())])
         .collect();
     assert_eq!(shares_by_floor(&created), expected);
-    // Custom coefficients per flat also add up exactly: 100,000.00 over 1 + 1 + 1 is 33,333.34 first.
-    let custom: Value = (1..=14usize).map(|n| (units[&format!("{}{n:03}", n.div_ceil(2))].to_string(), json!(if n > 11 { "1" } else { "0" }))).collect::<serde_json::Map<_, _>>().into();
-    let (status, thirds) = app.post(&plans, manager, plan("unit_coefficient", custom, json!([]))).await;
-    assert_eq!(status, StatusCode::OK, "{thirds}");
-    assert_eq!(total_of(&thirds), 10_000_000);
-    let paying: Vec<String> = shares_by_floor(&thirds).into_iter().filter(|(_, s)| s != "0.00").map(|(_, s)| s).collect();
-    assert_eq!(paying.iter().filter(|s| *s == "33333.34").count(), 1, "{paying:?}");
-    assert_eq!(paying.iter().filter(|s| *s == "33333.33").count(), 2, "{paying:?}");
-
     // Everyone but one agrees; under "no objection" the plan is rejected and never billed.
     let vote_id = created["vote_id"].as_i64().unwrap();
     let electors = electors(&app, manager, vote_id).await;
@@ -165,5 +173,16 @@ async fn a_plan_by_percentage_per_floor_and_a_local_rule_that_one_objection_fail
     let (_, rejected) = app.get(&path, manager).await;
     assert_eq!(rejected["status"], "rejected", "{rejected}");
     let (status, problem) = app.post(&format!("{path}/bills"), manager, json!({ "first_due": (today() + chrono::Duration::days(5)).to_string() })).await;
+    assert_problem(status, &problem, StatusCode::CONFLICT, "conflict");
+
+    // Rejected, it makes way for a new plan: custom coefficients per flat, three flats paying
+    // equally, adding up exactly (100,000.00 in three: 33,333.34 first).
+    let custom: Value = (1..=14usize).map(|n| (units[&format!("{}{n:03}", n.div_ceil(2))].to_string(), json!(if n > 11 { "1" } else { "0" }))).collect::<serde_json::Map<_, _>>().into();
+    let (status, thirds) = app.post(&plans, manager, plan("unit_coefficient", custom.clone(), json!([]))).await;
+    assert_eq!(status, StatusCode::OK, "{thirds}");
+    assert_eq!(total_of(&thirds), 10_000_000);
+    let paying: Vec<String> = shares_by_floor(&thirds).into_iter().filter(|(_, s)| s != "0.00").map(|(_, s)| s).collect();
+    assert_eq!(paying, ["33333.34", "33333.33", "33333.33"]);
+    let (status, problem) = app.post(&plans, manager, plan("unit_coefficient", custom, json!([]))).await;
     assert_problem(status, &problem, StatusCode::CONFLICT, "conflict");
 }

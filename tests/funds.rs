@@ -47,7 +47,7 @@ async fn verified(app: &TestApp, token: &str, compound: i64) {
 
 /// An emergency project over `scope`, noticed, started and settled at `cost`; returns it.
 async fn emergency_repair(app: &TestApp, token: &str, compound: i64, scope: Value, cost: &str) -> Value {
-    let mut body = json!({ "title": "屋面漏水抢修", "description": "顶层屋面漏水，雨季前抢修", "budget": cost, "emergency": true });
+    let mut body = json!({ "title": "屋面漏水抢修", "description": "顶层屋面漏水，雨季前抢修", "budget": cost, "emergency": "roof_leak" });
     body.as_object_mut().unwrap().extend(scope.as_object().unwrap().clone());
     let (status, project) = app.post(&format!("/compounds/{compound}/fund/projects"), token, body).await;
     assert_eq!(status, StatusCode::OK, "{project}");
@@ -109,7 +109,7 @@ async fn deposits_a_repair_by_area_and_the_top_up_line_of_the_domain_notes() {
     let share_of = |project: &Value, unit: i64| project["shares"].as_array().unwrap().iter().find(|s| s["unit_id"] == unit).unwrap()["share"].as_str().unwrap().to_string();
     assert_eq!(share_of(&project, a), "2250.00");
     let path = format!("/fund-projects/{}", id_of(&project));
-    let closes_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let (status, voting) = app.post(&format!("{path}/vote"), manager, json!({ "closes_at": closes_at })).await;
     assert_eq!((status, voting["status"].as_str()), (StatusCode::OK, Some("voting")), "{voting}");
     let vote_id = voting["vote_id"].as_i64().unwrap();
@@ -194,7 +194,7 @@ async fn money_leaves_the_fund_only_with_a_passed_vote_or_an_emergency_notice() 
         assert_problem(status, &problem, StatusCode::CONFLICT, "conflict");
     }
     // The owners say no.
-    let closes_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let (_, voting) = app.post(&format!("{path}/vote"), manager, json!({ "closes_at": closes_at })).await;
     let vote_id = voting["vote_id"].as_i64().unwrap();
     let electors = electors(&app, manager, vote_id).await;
@@ -211,16 +211,17 @@ async fn money_leaves_the_fund_only_with_a_passed_vote_or_an_emergency_notice() 
     assert_eq!(entries(&app, manager, compound).await, before, "nothing was posted");
 
     // An emergency spends on its recorded notice, but not more than the fund holds.
-    let (_, emergency) = app.post(&projects, manager, json!({ "title": "消防管爆裂", "description": "消防管爆裂抢修", "budget": "300.00", "emergency": true })).await;
+    let (_, emergency) = app.post(&projects, manager, json!({ "title": "消防管爆裂", "description": "消防管爆裂抢修", "budget": "300.00", "emergency": "roof_leak" })).await;
     let path = format!("/fund-projects/{}", id_of(&emergency));
     let (status, problem) = app.post(&format!("{path}/settlement"), manager, json!({ "actual_cost": "300.00" })).await;
     assert_problem(status, &problem, StatusCode::CONFLICT, "conflict");
     app.post(&format!("{path}/emergency-notice"), manager, json!({ "text": "消防管爆裂，立即抢修。" })).await;
     let (status, started) = app.post(&format!("{path}/start"), manager, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{started}");
-    let (status, problem) = app.post(&format!("{path}/settlement"), manager, json!({ "actual_cost": "15000.01" })).await;
+    // Not a fen more than the notice's budget.
+    let (status, problem) = app.post(&format!("{path}/settlement"), manager, json!({ "actual_cost": "300.01" })).await;
     assert_problem(status, &problem, StatusCode::CONFLICT, "conflict");
-    assert!(problem["message"].as_str().unwrap().contains("15000.00"), "{problem}");
+    assert!(problem["message"].as_str().unwrap().contains("at most 300.00"), "{problem}");
     assert_eq!(entries(&app, manager, compound).await, before, "nothing was posted");
     let (status, settled) = app.post(&format!("{path}/settlement"), manager, json!({ "actual_cost": "300.00" })).await;
     assert_eq!(status, StatusCode::OK, "{settled}");
@@ -230,8 +231,20 @@ async fn money_leaves_the_fund_only_with_a_passed_vote_or_an_emergency_notice() 
     let prior = notices.as_array().unwrap().iter().find(|n| n["category"] == "emergency").unwrap_or_else(|| panic!("{notices}"));
     assert_eq!(prior["status"], "published", "the prior notice reached the owners before the money moved");
 
-    // Bad input names its field.
+    // Each unit pays from its own sub-ledger: 20,000.00 over three units holding 4,900.00 each
+    // is refused, naming them, until they are topped up.
+    let (_, big) = app.post(&projects, manager, json!({ "title": "二次供水改造", "description": "整体改造", "budget": "20000.00", "emergency": "pump_failure" })).await;
+    let big_path = format!("/fund-projects/{}", id_of(&big));
+    app.post(&format!("{big_path}/emergency-notice"), manager, json!({ "text": "水泵全部损坏，立即更换。" })).await;
+    app.post(&format!("{big_path}/start"), manager, json!({})).await;
+    let (status, problem) = app.post(&format!("{big_path}/settlement"), manager, json!({ "actual_cost": "20000.00" })).await;
+    assert_problem(status, &problem, StatusCode::CONFLICT, "conflict");
+    assert!(problem["message"].as_str().unwrap().contains("holds 4900.00 of its 6666.67"), "{problem}");
     let units = units_by_number(&app, manager, compound).await;
+    let state = fund(&app, manager, compound).await;
+    assert_eq!(balance_of(&state, units["2001"]), "4900.00", "nothing moved");
+
+    // Bad input names its field.
     let (_, ticket) = app
         .post("/tickets", manager, json!({ "unit_id": units["2001"], "category": "plumbing", "location": "in_unit", "description": "厨房漏水" }))
         .await;
@@ -240,6 +253,7 @@ async fn money_leaves_the_fund_only_with_a_passed_vote_or_an_emergency_notice() 
         (json!({ "title": "x", "description": "y", "budget": "1.00", "scope": "units", "scope_ids": [tenant.unit_id] }), "scope_ids"),
         (json!({ "title": "x", "description": "y", "budget": "1.00", "ticket_ids": [ticket["id"]] }), "ticket_ids"),
         (json!({ "title": "", "description": "y", "budget": "1.00" }), "title"),
+        (json!({ "title": "x", "description": "y", "budget": "1.00", "emergency": "bad_luck" }), "emergency"),
     ];
     for (body, field) in bad {
         let (status, problem) = app.post(&projects, manager, body.clone()).await;
@@ -293,7 +307,10 @@ async fn allocations_are_exact_and_the_check_names_a_tampered_sub_ledger() {
     assert_eq!(balance("2241"), Some("0.00".into()), "the owners' income is all in the fund now");
     // By balance: 10.00 over 5,536.19 and 4,520.81.
     set_policy(&app, manager, compound, json!({ "deposit_basis": "per_m2", "deposit_rate": "60", "source": "按建安造价 5%", "allocation": "balance" })).await;
-    let (_, by_balance) = app.post(&allocations, manager, json!({ "source": "interest", "amount": "10.00", "received_on": "2026-12-20" })).await;
+    let (status, problem) = app.post(&allocations, manager, json!({ "source": "interest", "amount": "10.00", "received_on": (today() + chrono::Duration::days(1)).to_string() })).await;
+    assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation_failed");
+    assert_eq!(problem["field"], "received_on", "money is received on a day that has come");
+    let (_, by_balance) = app.post(&allocations, manager, json!({ "source": "interest", "amount": "10.00", "received_on": "2026-11-22" })).await;
     let split: Vec<&str> = by_balance.as_array().unwrap().iter().map(|m| m["amount"].as_str().unwrap()).collect();
     assert_eq!(split, ["5.50", "4.50"], "{by_balance}");
 
@@ -303,7 +320,7 @@ async fn allocations_are_exact_and_the_check_names_a_tampered_sub_ledger() {
     let state = fund(&app, committee, compound).await;
     assert_eq!(state["check"]["agrees"], true, "{state}");
     assert_eq!(state["check"]["control_account"], "10067.00");
-    let (status, problem) = app.post(&allocations, committee, json!({ "source": "interest", "amount": "1.00", "received_on": "2026-12-20" })).await;
+    let (status, problem) = app.post(&allocations, committee, json!({ "source": "interest", "amount": "1.00", "received_on": "2026-11-22" })).await;
     assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
 
     // A sub-ledger row changed behind the service's back: the check names the unit.

@@ -294,7 +294,7 @@ async fn rule_sets_are_data_in_force_from_a_date_and_local_rules_decide_stairwel
             ("elevator_double_three_quarters", "2021-01-01", None),
         ]
     );
-    let closes_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let closes_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let votes = format!("/compounds/{}/votes", tenant.compound_id);
     let refused = [
         (json!({ "title": "旧法", "matter": "rules", "rule_set": "property_law_2007", "closes_at": closes_at }), "rule_set"),
@@ -303,6 +303,7 @@ async fn rule_sets_are_data_in_force_from_a_date_and_local_rules_decide_stairwel
         (json!({ "title": "过去", "matter": "rules", "opens_at": "2025-01-01T00:00:00Z", "closes_at": closes_at }), "opens_at"),
         (json!({ "title": "无范围", "matter": "rules", "scope": "stairwells", "scope_ids": [], "closes_at": closes_at }), "scope_ids"),
         (json!({ "title": " ", "matter": "rules", "closes_at": closes_at }), "title"),
+        (json!({ "title": "借电梯规则", "matter": "using_the_fund", "rule_set": "elevator_double_three_quarters", "closes_at": closes_at }), "rule_set"),
     ];
     for (body, field) in refused {
         let (status, problem) = app.post(&votes, manager, body.clone()).await;

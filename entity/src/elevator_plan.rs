@@ -22,7 +22,8 @@ pub struct Model {
     pub vote_id: i64,
     /// voting | approved | rejected | billed
     pub status: String,
-    pub bill_run_id: Option<i64>,
+    /// The one-off fee item its shares were billed under
+    pub share_fee_item_id: Option<i64>,
     pub running_cost_fee_item_id: Option<i64>,
     pub created_by: i64,
     pub created_at: DateTimeUtc,

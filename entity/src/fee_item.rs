@@ -40,6 +40,8 @@ pub struct Model {
     pub vacancy_ratio: Option<String>,
     pub effective_from: Date,
     pub effective_to: Option<Date>,
+    /// The account adjustments of its bills credit or debit (an account code); None: fee revenue
+    pub credit_account: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -15,7 +15,8 @@ pub struct Model {
     /// JSON array of ids for the scope kind
     pub scope_ids: String,
     pub budget: i64,
-    pub emergency: bool,
+    /// roof_leak | elevator_fault | pump_failure | falling_facade | drainage_failure | fire_system_failure
+    pub emergency_kind: Option<String>,
     /// draft | voting | approved | rejected | in_progress | settled
     pub status: String,
     pub vote_id: Option<i64>,

@@ -20,6 +20,10 @@ pub struct Model {
     pub ordinary_majority: String,
     pub ordinary_inclusive: bool,
     pub no_objection: bool,
+    /// JSON array of the matters that need the special majority
+    pub special_matters: String,
+    /// JSON array of the matters it may decide; None: all
+    pub matters: Option<String>,
     pub summary: String,
 }
 

@@ -80,7 +80,8 @@ impl MigrationTrait for Migration {
                 .col(string("scope_kind"))
                 .col(text("scope_ids"))
                 .col(big_integer("budget"))
-                .col(boolean("emergency"))
+                // Set for an emergency repair: which of the emergencies that may spend on notice.
+                .col(string_null("emergency_kind"))
                 .col(string("status"))
                 .col(big_integer_null("vote_id"))
                 .col(text_null("emergency_notice"))
@@ -129,6 +130,10 @@ impl MigrationTrait for Migration {
                 .col(boolean("ordinary_inclusive"))
                 // A single disagreeing ballot fails the vote.
                 .col(boolean("no_objection"))
+                // JSON array of the matters that need the special majority.
+                .col(text("special_matters"))
+                // JSON array of the matters the rule set may decide; null: all.
+                .col(text_null("matters"))
                 .col(text("summary"))
                 .to_owned(),
             Table::create()
@@ -202,7 +207,8 @@ impl MigrationTrait for Migration {
                 .col(text("exempt_floors"))
                 .col(big_integer("vote_id"))
                 .col(string("status"))
-                .col(big_integer_null("bill_run_id"))
+                // The one-off fee item its shares were billed under.
+                .col(big_integer_null("share_fee_item_id"))
                 .col(big_integer_null("running_cost_fee_item_id"))
                 .col(big_integer("created_by"))
                 .col(timestamp_with_time_zone("created_at"))
@@ -257,25 +263,35 @@ impl MigrationTrait for Migration {
         for index in indexes {
             manager.create_index(index).await?;
         }
+        // One-off bills collected for someone else (elevator shares) name the account their
+        // adjustments go to; None: fee revenue.
+        manager.alter_table(Table::alter().table("fee_items").add_column(string_null("credit_account")).to_owned()).await?;
         let rule_sets = Query::insert()
             .into_table("vote_rule_sets")
             .columns([
                 "code", "name", "region", "effective_from", "effective_to", "quorum", "approval_base", "special_majority", "special_inclusive",
-                "ordinary_majority", "ordinary_inclusive", "no_objection", "summary",
+                "ordinary_majority", "ordinary_inclusive", "no_objection", "special_matters", "matters", "summary",
             ])
-            .values_panic(rule_set("civil_code_2021", "民法典 Civil Code Art. 278", "national", "2021-01-01", None, Some("2/3"), "participating", "3/4", true, "1/2", false, false,
+            .values_panic(rule_set("civil_code_2021", "民法典 Civil Code Art. 278", "national", "2021-01-01", None, Some("2/3"), "participating", "3/4", true, "1/2", false, false, CIVIL_CODE_SPECIAL, None,
                 "Owners holding at least 2/3 of the area and 2/3 of the headcount take part; raising the fund, alteration or rebuilding and changing the use of common parts need at least 3/4 of the participating area and headcount, other matters more than 1/2 of each."))
-            .values_panic(rule_set("property_law_2007", "物权法 Property Law Art. 76 (before 2021)", "national", "2007-10-01", Some("2020-12-31"), None, "all", "2/3", true, "1/2", false, false,
-                "No quorum; raising the fund and rebuilding need at least 2/3 of all the area and all the owners, other matters more than 1/2 of each."))
-            .values_panic(rule_set("elevator_double_three_quarters", "加装电梯 double 3/4 per stairwell", "local", "2021-01-01", None, Some("2/3"), "participating", "3/4", true, "3/4", true, false,
+            .values_panic(rule_set("property_law_2007", "物权法 Property Law Art. 76 (before 2021)", "national", "2007-10-01", Some("2020-12-31"), None, "all", "2/3", true, "1/2", false, false, PROPERTY_LAW_SPECIAL, None,
+                "No quorum; raising and using the fund and rebuilding need at least 2/3 of all the area and all the owners, other matters more than 1/2 of each."))
+            .values_panic(rule_set("elevator_double_three_quarters", "加装电梯 double 3/4 per stairwell", "local", "2021-01-01", None, Some("2/3"), "participating", "3/4", true, "3/4", true, false, ALTERATION, Some(ALTERATION),
                 "Decided per stairwell under the Civil Code: at least 2/3 of the stairwell's area and owners take part, and at least 3/4 of the participating area and owners agree."))
-            .values_panic(rule_set("elevator_two_thirds_no_objection", "加装电梯 2/3 agree and no objection", "local", "2017-01-01", None, None, "all", "2/3", true, "2/3", true, true,
+            .values_panic(rule_set("elevator_two_thirds_no_objection", "加装电梯 2/3 agree and no objection", "local", "2017-01-01", None, None, "all", "2/3", true, "2/3", true, true, ALTERATION, Some(ALTERATION),
                 "At least 2/3 of all the stairwell's area and owners agree, and no owner votes against."))
             .to_owned();
         manager.exec_stmt(rule_sets).await?;
         Ok(())
     }
 }
+
+/// Civil Code Art. 278: raising the fund, alteration or rebuilding, changing common parts.
+const CIVIL_CODE_SPECIAL: &str = r#"["raising_the_fund","alteration_or_rebuilding","changing_common_parts"]"#;
+/// Property Law Art. 76: raising and using the fund, rebuilding.
+const PROPERTY_LAW_SPECIAL: &str = r#"["raising_the_fund","using_the_fund","alteration_or_rebuilding"]"#;
+/// The local elevator rules decide an alteration only.
+const ALTERATION: &str = r#"["alteration_or_rebuilding"]"#;
 
 #[allow(clippy::too_many_arguments)]
 fn rule_set(
@@ -291,6 +307,8 @@ fn rule_set(
     ordinary: &str,
     ordinary_inclusive: bool,
     no_objection: bool,
+    special_matters: &str,
+    matters: Option<&str>,
     summary: &str,
 ) -> Vec<SimpleExpr> {
     let date = |text: &str| sea_orm_migration::sea_orm::prelude::Date::parse_from_str(text, "%Y-%m-%d").expect("a rule set's date");
@@ -307,6 +325,8 @@ fn rule_set(
         ordinary.into(),
         ordinary_inclusive.into(),
         no_objection.into(),
+        special_matters.into(),
+        matters.map(str::to_string).into(),
         summary.into(),
     ]
 }

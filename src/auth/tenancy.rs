@@ -1,7 +1,7 @@
 //! Tenancy in one place: which rows an actor may see. Every registry read and write goes
 //! through [`visible`] or [`find_visible`], so a handler cannot forget the company filter.
 //! Another company's id answers 404, exactly like an id that does not exist.
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::Actor;
 use crate::error::{Error, Result};
@@ -34,7 +34,8 @@ macro_rules! tenant_owned {
 }
 
 use entity::{
-    bill, building, common_income, company, compound, fee_item, outbox_message, owner, ownership, payment, payment_order, stairwell, ticket, unit, user,
+    bill, building, common_income, company, compound, elevator_plan, fee_item, fund_project, notice, outbox_message, owner, ownership, payment, payment_order,
+    stairwell, ticket, unit, user, vote,
 };
 tenant_owned!(company::Entity, "company", Id, None);
 tenant_owned!(compound::Entity, "compound", CompanyId, Some(compound::Column::Id));
@@ -51,6 +52,10 @@ tenant_owned!(payment_order::Entity, "payment order", CompanyId, Some(payment_or
 tenant_owned!(common_income::Entity, "common-area income", CompanyId, Some(common_income::Column::CompoundId));
 tenant_owned!(outbox_message::Entity, "message", CompanyId, Some(outbox_message::Column::CompoundId));
 tenant_owned!(ticket::Entity, "ticket", CompanyId, Some(ticket::Column::CompoundId));
+tenant_owned!(fund_project::Entity, "fund project", CompanyId, Some(fund_project::Column::CompoundId));
+tenant_owned!(vote::Entity, "vote", CompanyId, Some(vote::Column::CompoundId));
+tenant_owned!(elevator_plan::Entity, "elevator plan", CompanyId, Some(elevator_plan::Column::CompoundId));
+tenant_owned!(notice::Entity, "notice", CompanyId, Some(notice::Column::CompoundId));
 
 
 /// All rows of `E` the actor may see.
@@ -63,6 +68,16 @@ pub fn visible<E: TenantOwned>(actor: &Actor) -> Select<E> {
         select = select.filter(column.is_in(compounds.iter().copied()));
     }
     select
+}
+
+/// [`find_visible`], locked for a change until the caller's transaction ends.
+pub async fn lock_visible<E: TenantOwned>(txn: &impl ConnectionTrait, actor: &Actor, id: i64) -> Result<E::Model> {
+    visible::<E>(actor)
+        .filter(E::id_column().eq(id))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound(E::WHAT))
 }
 
 /// One row by id, if the actor may see it; otherwise `NotFound`, whether it exists or not.

@@ -704,10 +704,13 @@ pub async fn adjust_bill(
                 return Err(Error::invalid("amount", format!("the bill would ask for less than the {} already paid; refund instead", Money::from_fen(bill.paid))));
             }
             let fen = amount.fen().abs();
+            // Fee revenue, unless the bill collects for someone else (elevator-retrofit shares).
+            let item = fee_item::Entity::find_by_id(bill.fee_item_id).one(txn).await?.ok_or(Error::NotFound("fee item"))?;
+            let credited = item.credit_account.as_deref().and_then(Account::from_code).unwrap_or(Account::FeeRevenue);
             let (receivable, revenue) = if amount.is_positive() {
-                (Line::debit(Account::Receivable, fen), Line::credit(Account::FeeRevenue, fen))
+                (Line::debit(Account::Receivable, fen), Line::credit(credited, fen))
             } else {
-                (Line::credit(Account::Receivable, fen), Line::debit(Account::FeeRevenue, fen))
+                (Line::credit(Account::Receivable, fen), Line::debit(credited, fen))
             };
             let entry = ledger::post(
                 txn,
@@ -861,6 +864,7 @@ pub async fn one_off_bills(txn: &DatabaseTransaction, actor: &Actor, bills: OneO
         kind: Set(FeeKind::Fixed.as_str().into()),
         // What was billed in all; the empty scope means a bill run charges nobody by it.
         amount: Set(Some(billed)),
+        credit_account: Set(Some(bills.credit.code().to_string())),
         scope_kind: Set(ScopeKind::Units.as_str().into()),
         scope_ids: Set("[]".into()),
         unit_uses: Set("[]".into()),

@@ -1,7 +1,11 @@
 //! Elevator-retrofit endpoints (tag `votes`): a stairwell's cost-sharing plan with its consent
 //! vote, the shares as bills, and the running-cost fee item.
 use chrono::{DateTime, NaiveDate, Utc};
-use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{
+    Object, OpenApi,
+    param::{Header, Path},
+    payload::Json,
+};
 
 use super::{NewPlan, RunningCosts, ShareBilling};
 use crate::{
@@ -48,7 +52,8 @@ pub struct PlanView {
     pub vote_id: i64,
     /// voting | approved | rejected | billed
     pub status: String,
-    pub bill_run_id: Option<i64>,
+    /// The fee item its shares were billed under (`GET /units/{id}/bills` shows them).
+    pub share_fee_item_id: Option<i64>,
     pub running_cost_fee_item_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub shares: Vec<HouseholdShareView>,
@@ -69,7 +74,7 @@ async fn plan_view(db: &sea_orm::DatabaseConnection, p: elevator_plan::Model) ->
         exempt_floors: serde_json::from_str(&p.exempt_floors).unwrap_or_default(),
         vote_id: p.vote_id,
         status: p.status,
-        bill_run_id: p.bill_run_id,
+        share_fee_item_id: p.share_fee_item_id,
         running_cost_fee_item_id: p.running_cost_fee_item_id,
         created_at: p.created_at,
         shares: shares
@@ -122,9 +127,10 @@ impl ElevatorApi {
 
     /// Once the consent vote has passed: the shares as one-off bills, in up to 24 monthly
     /// instalments, each share split exactly; developer-held flats billed to the developer.
+    /// Honours Idempotency-Key.
     #[oai(path = "/elevator-plans/:id/bills", method = "post")]
-    async fn bills(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<ShareBilling>) -> Reply<BilledPlanView> {
-        let (plan, bills) = super::bill_shares(&self.0.db, &auth.0, id.0, body.0).await?;
+    async fn bills(&self, auth: BearerAuth, id: Path<i64>, #[oai(name = "Idempotency-Key")] key: Header<Option<String>>, body: JsonBody<ShareBilling>) -> Reply<BilledPlanView> {
+        let (plan, bills) = super::bill_shares(&self.0.db, &auth.0, id.0, body.0, key.0.as_deref()).await?;
         Ok(Json(BilledPlanView {
             plan: plan_view(&self.0.db, plan).await?,
             bills: bills

@@ -11,14 +11,18 @@ use rust_decimal::Decimal;
 use sea_orm::{QuerySelect, DatabaseConnection, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use crate::{
-    auth::{Actor, Permission, tenancy::find_visible},
+    idempotency,
+    auth::{
+        Actor, Permission,
+        tenancy::{find_visible, lock_visible},
+    },
     billing::{
         self, FeeKind, NewFeeItem, OneOffBills, RoundingRule,
         rules::{Charged, Cycle, Payer, split_exactly},
     },
     error::{Error, Result},
     ledger::Account,
-    registry::{ScopeKind, rules::effective_area},
+    registry::{self, Scope, ScopeKind},
     types::{Money, Period, Rate, required_text},
     votes::{self, NewVote, rules::Matter},
 };
@@ -75,16 +79,9 @@ fn parse_coefficients(coefficients: &BTreeMap<String, Rate>) -> Result<BTreeMap<
 }
 
 /// The stairwell's flats in unit-id order, with their areas.
-async fn households(db: &impl ConnectionTrait, stairwell_id: i64) -> Result<Vec<(unit::Model, Household)>> {
-    let units = unit::Entity::find().filter(unit::Column::StairwellId.eq(stairwell_id)).order_by_asc(unit::Column::Id).all(db).await?;
-    Ok(units
-        .into_iter()
-        .map(|u| {
-            let area = effective_area(u.registered_area, u.surveyed_area, u.contract_area).map_or(0, |(a, _)| a);
-            let household = Household { unit_id: u.id, floor: u.floor, area };
-            (u, household)
-        })
-        .collect())
+async fn households(db: &impl ConnectionTrait, stairwell: &stairwell::Model) -> Result<Vec<(unit::Model, Household)>> {
+    let units = Scope::new(ScopeKind::Stairwells, &[stairwell.id]).units(db, stairwell.compound_id).await?;
+    Ok(units.into_iter().map(|u| (Household { unit_id: u.id, floor: u.floor, area: registry::unit_area(&u) }, u)).map(|(h, u)| (u, h)).collect())
 }
 
 /// Creates the plan with every household's share, and opens its consent vote over the
@@ -103,7 +100,7 @@ pub async fn create_plan(db: &DatabaseConnection, actor: &Actor, stairwell_id: i
     let owners_part = Money::from_fen(new.total_cost.fen() - new.subsidies.fen());
     let coefficients = parse_coefficients(&new.coefficients)?;
     let exempt: BTreeSet<i32> = new.exempt_floors.iter().copied().collect();
-    let flats = households(db, stairwell.id).await?;
+    let flats = households(db, &stairwell).await?;
     if flats.is_empty() {
         return Err(Error::invalid("stairwell", "the stairwell has no units"));
     }
@@ -111,6 +108,16 @@ pub async fn create_plan(db: &DatabaseConnection, actor: &Actor, stairwell_id: i
     let households: Vec<Household> = flats.iter().map(|(_, h)| h.clone()).collect();
     let shares = rules::shares(owners_part, &households, &terms).map_err(|problem| Error::invalid("coefficients", problem))?;
     let txn = db.begin().await?;
+    // One live plan a stairwell: two passed plans would bill its households twice.
+    stairwell::Entity::find_by_id(stairwell.id).lock_exclusive().one(&txn).await?;
+    let live = elevator_plan::Entity::find()
+        .filter(elevator_plan::Column::StairwellId.eq(stairwell.id))
+        .filter(elevator_plan::Column::Status.is_in([Status::Voting.as_str(), Status::Approved.as_str(), Status::Billed.as_str()]))
+        .one(&txn)
+        .await?;
+    if let Some(live) = live {
+        return Err(Error::conflict("stairwell", format!("the stairwell already has plan {} ({}); a new plan follows a rejected one", live.id, live.status)));
+    }
     let vote = votes::insert_vote(
         &txn,
         actor,
@@ -168,17 +175,12 @@ pub async fn create_plan(db: &DatabaseConnection, actor: &Actor, stairwell_id: i
 /// A plan within the actor's reach, its vote's outcome taken in first.
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<elevator_plan::Model> {
     actor.require(Permission::ReadVotes)?;
-    let plan = elevator_plan::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("elevator plan"))?;
-    if !actor.reaches(plan.company_id, plan.compound_id) {
-        return Err(Error::NotFound("elevator plan"));
+    let plan = find_visible::<elevator_plan::Entity>(db, actor, id).await?;
+    if plan.status != Status::Voting.as_str() {
+        return Ok(plan);
     }
-    if plan.status == Status::Voting.as_str() {
-        if let Some(vote) = vote::Entity::find_by_id(plan.vote_id).one(db).await? {
-            votes::bring_up_to_date(db, vote).await?;
-            return Ok(elevator_plan::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("elevator plan"))?);
-        }
-    }
-    Ok(plan)
+    votes::decide_if_due(db, plan.vote_id).await?;
+    find_visible::<elevator_plan::Entity>(db, actor, id).await
 }
 
 pub async fn list(db: &impl ConnectionTrait, actor: &Actor, stairwell_id: i64) -> Result<Vec<elevator_plan::Model>> {
@@ -203,17 +205,11 @@ pub async fn vote_decided(txn: &DatabaseTransaction, vote: &vote::Model) -> Resu
     Ok(())
 }
 
-/// A plan to change, locked, in one of the expected states.
-async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64, expected: &[Status]) -> Result<elevator_plan::Model> {
+/// A plan to change, locked, in one of the allowed states.
+async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64, allowed: &[Status]) -> Result<elevator_plan::Model> {
     actor.require(Permission::ManageElevatorPlans)?;
-    let plan = elevator_plan::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(Error::NotFound("elevator plan"))?;
-    if !actor.reaches(plan.company_id, plan.compound_id) {
-        return Err(Error::NotFound("elevator plan"));
-    }
-    if !expected.iter().any(|s| s.as_str() == plan.status) {
-        let allowed: Vec<&str> = expected.iter().map(|s| s.as_str()).collect();
-        return Err(Error::conflict("status", format!("the plan is {}; this step needs it {}", plan.status, allowed.join(" or "))));
-    }
+    let plan = lock_visible::<elevator_plan::Entity>(txn, actor, id).await?;
+    Error::unless_status("plan", &plan.status, &allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
     Ok(plan)
 }
 
@@ -233,54 +229,69 @@ fn one() -> u32 {
 
 /// Turns the approved plan's shares into one-off bills (developer-held flats billed to the
 /// developer), each share split exactly into its instalments.
-pub async fn bill_shares(db: &DatabaseConnection, actor: &Actor, id: i64, billing: ShareBilling) -> Result<(elevator_plan::Model, Vec<entity::bill::Model>)> {
+pub async fn bill_shares(db: &DatabaseConnection, actor: &Actor, id: i64, billing: ShareBilling, key: Option<&str>) -> Result<(elevator_plan::Model, Vec<entity::bill::Model>)> {
     actor.require(Permission::ManageElevatorPlans)?;
     if !(1..=24).contains(&billing.instalments) {
         return Err(Error::invalid("instalments", "instalments must be from 1 to 24"));
     }
     // Takes in the vote's outcome, if it closed meanwhile.
     get(db, actor, id).await?;
-    let txn = db.begin().await?;
-    let plan = for_change(&txn, actor, id, &[Status::Approved]).await?;
-    if billing.first_due < crate::registry::compound_today(&txn, plan.compound_id).await? {
-        return Err(Error::invalid("first_due", "first_due must not be in the past"));
-    }
-    let shares: Vec<elevator_share::Model> = shares_of(&txn, plan.id).await?.into_iter().filter(|s| s.share > 0).collect();
-    let equal = vec![Decimal::ONE; billing.instalments as usize];
-    let mut instalments: Vec<(Period, NaiveDate, Vec<Charged>)> = (0..billing.instalments)
-        .map(|i| {
-            let due = billing.first_due + chrono::Months::new(i);
-            (Period::containing(due), due, Vec::new())
-        })
-        .collect();
-    for share in &shares {
-        let parts = split_exactly(Money::from_fen(share.share), &equal).map_err(|e| anyhow::anyhow!("instalments of share {}: {e}", share.id))?;
-        let payer = if share.payer == Payer::Developer.as_str() { Payer::Developer } else { Payer::Owner };
-        for (instalment, part) in instalments.iter_mut().zip(parts) {
-            if part.is_positive() {
-                instalment.2.push(Charged { unit_id: share.unit_id, amount: part, payer });
+    let request = serde_json::json!(["elevator_bills", id, billing.instalments, billing.first_due]);
+    idempotency::once(db, actor, key, &request, async |txn| {
+        let plan = for_change(txn, actor, id, &[Status::Approved]).await?;
+        let today = registry::compound_today(txn, plan.compound_id).await?;
+        if billing.first_due < today || billing.first_due > today + chrono::Duration::days(366) {
+            return Err(Error::invalid("first_due", "first_due must be from today to a year from now"));
+        }
+        let shares: Vec<elevator_share::Model> = shares_of(txn, plan.id).await?.into_iter().filter(|s| s.share > 0).collect();
+        // Who pays is who holds the flat now: a flat the developer sold during the vote is the buyer's.
+        let held: BTreeSet<i64> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(shares.iter().map(|s| s.unit_id)))
+            .filter(unit::Column::DeveloperHeld.eq(true))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        let equal = vec![Decimal::ONE; billing.instalments as usize];
+        let mut instalments: Vec<(Period, NaiveDate, Vec<Charged>)> = (0..billing.instalments)
+            .map(|i| {
+                let due = billing.first_due + chrono::Months::new(i);
+                (Period::containing(due), due, Vec::new())
+            })
+            .collect();
+        for share in &shares {
+            let parts = split_exactly(Money::from_fen(share.share), &equal).map_err(|e| anyhow::anyhow!("instalments of share {}: {e}", share.id))?;
+            let payer = if held.contains(&share.unit_id) { Payer::Developer } else { Payer::Owner };
+            for (instalment, part) in instalments.iter_mut().zip(parts) {
+                if part.is_positive() {
+                    instalment.2.push(Charged { unit_id: share.unit_id, amount: part, payer });
+                }
             }
         }
-    }
-    instalments.retain(|i| !i.2.is_empty());
-    let (_, bills) = billing::one_off_bills(
-        &txn,
-        actor,
-        OneOffBills {
-            company_id: plan.company_id,
-            compound_id: plan.compound_id,
-            item_name: format!("加装电梯分摊 {} (plan {})", plan.title, plan.id),
-            credit: Account::ElevatorCollections,
-            memo: format!("elevator retrofit shares, plan {}", plan.id),
-            instalments,
-        },
-    )
+        instalments.retain(|i| !i.2.is_empty());
+        let (item, _) = billing::one_off_bills(
+            txn,
+            actor,
+            OneOffBills {
+                company_id: plan.company_id,
+                compound_id: plan.compound_id,
+                item_name: format!("加装电梯分摊 {} (plan {})", plan.title, plan.id),
+                credit: Account::ElevatorCollections,
+                memo: format!("elevator retrofit shares, plan {}", plan.id),
+                instalments,
+            },
+        )
+        .await?;
+        let mut active: elevator_plan::ActiveModel = plan.into();
+        active.status = Set(Status::Billed.as_str().into());
+        active.share_fee_item_id = Set(Some(item.id));
+        active.update(txn).await?;
+        Ok(id)
+    })
     .await?;
-    let mut active: elevator_plan::ActiveModel = plan.into();
-    active.status = Set(Status::Billed.as_str().into());
-    active.bill_run_id = Set(bills.first().map(|b| b.bill_run_id));
-    let plan = active.update(&txn).await?;
-    txn.commit().await?;
+    let plan = find_visible::<elevator_plan::Entity>(db, actor, id).await?;
+    let bills = entity::bill::Entity::find().filter(entity::bill::Column::FeeItemId.eq(plan.share_fee_item_id.unwrap_or_default())).order_by_asc(entity::bill::Column::Id).all(db).await?;
     Ok((plan, bills))
 }
 
@@ -300,12 +311,15 @@ pub struct RunningCosts {
 pub async fn running_cost_fee_item(db: &DatabaseConnection, actor: &Actor, id: i64, costs: RunningCosts) -> Result<fee_item::Model> {
     actor.require(Permission::ManageElevatorPlans)?;
     actor.require(Permission::ManageFees)?;
-    let plan = get(db, actor, id).await?;
-    if plan.status != Status::Approved.as_str() && plan.status != Status::Billed.as_str() {
-        return Err(Error::conflict("status", format!("the plan is {}; running costs follow an approved plan", plan.status)));
+    if costs.rate.value().is_zero() {
+        return Err(Error::invalid("rate", "rate must be above 0"));
     }
-    if plan.running_cost_fee_item_id.is_some() {
-        return Err(Error::conflict("status", "the plan's running-cost fee item exists already"));
+    // Takes in the vote's outcome, if it closed meanwhile.
+    get(db, actor, id).await?;
+    let txn = db.begin().await?;
+    let plan = for_change(&txn, actor, id, &[Status::Approved, Status::Billed]).await?;
+    if let Some(item) = plan.running_cost_fee_item_id {
+        return Err(Error::conflict("status", format!("the plan's running-cost fee item exists already: {item}")));
     }
     let floor_coefficients = match costs.floor_coefficients {
         Some(given) => given,
@@ -321,7 +335,7 @@ pub async fn running_cost_fee_item(db: &DatabaseConnection, actor: &Actor, id: i
         None => return Err(Error::invalid("floor_coefficients", "this plan is not by floor coefficients: give floor_coefficients")),
     };
     let item = billing::create_fee_item(
-        db,
+        &txn,
         actor,
         plan.compound_id,
         NewFeeItem {
@@ -344,6 +358,7 @@ pub async fn running_cost_fee_item(db: &DatabaseConnection, actor: &Actor, id: i
         },
     )
     .await?;
-    elevator_plan::ActiveModel { id: Set(plan.id), running_cost_fee_item_id: Set(Some(item.id)), ..Default::default() }.update(db).await?;
+    elevator_plan::ActiveModel { id: Set(plan.id), running_cost_fee_item_id: Set(Some(item.id)), ..Default::default() }.update(&txn).await?;
+    txn.commit().await?;
     Ok(item)
 }

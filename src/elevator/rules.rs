@@ -61,6 +61,20 @@ pub struct Terms<'a> {
 /// Every household's share of `owners_part`, in the households' order (by unit id). Errors
 /// name the rule broken, to be shown against the `coefficients` field.
 pub fn shares(owners_part: Money, households: &[Household], terms: &Terms) -> Result<Vec<Share>, String> {
+    let floors: BTreeSet<i32> = households.iter().map(|h| h.floor).collect();
+    if let Some(floor) = terms.exempt_floors.iter().find(|f| !floors.contains(f)) {
+        return Err(format!("exempt floor {floor} has no flat in this stairwell"));
+    }
+    // By floor: every paying floor is named (a floor left out would pay nothing unseen), and
+    // every floor named is a paying floor of this stairwell.
+    if terms.method != SharingMethod::UnitCoefficient {
+        if let Some(floor) = floors.iter().find(|f| !terms.exempt_floors.contains(f) && !terms.coefficients.contains_key(&(**f as i64))) {
+            return Err(format!("floor {floor} has no coefficient; list it, or list it as exempt"));
+        }
+        if let Some(floor) = terms.coefficients.keys().find(|f| !floors.contains(&(**f as i32)) || terms.exempt_floors.contains(&(**f as i32))) {
+            return Err(format!("floor {floor} is not a paying floor of this stairwell"));
+        }
+    }
     let exempt = |h: &Household| terms.exempt_floors.contains(&h.floor);
     let area = |h: &Household| Decimal::new(h.area, 2);
     let weights: Vec<Decimal> = match terms.method {
@@ -88,9 +102,6 @@ pub fn shares(owners_part: Money, households: &[Household], terms: &Terms) -> Re
 fn floor_percentage(owners_part: Money, households: &[Household], terms: &Terms) -> Result<Vec<Share>, String> {
     let paying: BTreeSet<i32> = households.iter().map(|h| h.floor).filter(|f| !terms.exempt_floors.contains(f)).collect();
     let percents: Vec<Decimal> = paying.iter().map(|f| terms.coefficients.get(&(*f as i64)).copied().unwrap_or_default()).collect();
-    if let Some(floor) = terms.coefficients.keys().find(|f| !paying.contains(&(**f as i32))) {
-        return Err(format!("floor {floor} has no paying flat in this stairwell"));
-    }
     let sum: Decimal = percents.iter().copied().sum();
     if sum != Decimal::from(100) {
         return Err(format!("the paying floors' percentages add up to {sum}, not 100"));
@@ -149,7 +160,10 @@ mod tests {
         assert_eq!([floor_total(3), floor_total(4), floor_total(5), floor_total(6), floor_total(7)], [4_000_000, 8_000_000, 12_000_000, 16_000_000, 0]);
         let wrong = BTreeMap::from([(3, dec("10")), (4, dec("20"))]);
         let terms = Terms { method: SharingMethod::FloorPercentage, coefficients: &wrong, exempt_floors: &exempt };
-        assert!(shares_err(&terms).contains("add up to 30"));
+        assert!(shares_err(&terms).contains("floor 5 has no coefficient"), "{}", shares_err(&terms));
+        let short = BTreeMap::from([(3, dec("10")), (4, dec("20")), (5, dec("30")), (6, dec("30"))]);
+        let terms = Terms { method: SharingMethod::FloorPercentage, coefficients: &short, exempt_floors: &exempt };
+        assert!(shares_err(&terms).contains("add up to 90"));
     }
 
     fn shares_err(terms: &Terms) -> String {

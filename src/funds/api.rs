@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::{
     Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
 };
 
@@ -145,7 +145,7 @@ impl From<SubLedger> for SubLedgerView {
             owners: if s.unit.unit.developer_held { vec!["开发商 developer".into()] } else { s.unit.owners.iter().map(|(_, o)| o.name.clone()).collect() },
             initial_deposit: s.initial_deposit.map(Money::from_fen),
             balance: Money::from_fen(s.balance),
-            top_up_line: s.initial_deposit.map(|d| Money::from_fen(d * super::rules::TOP_UP_PERCENT / 100)),
+            top_up_line: s.initial_deposit.map(|d| Money::from_fen(super::rules::top_up_line(d))),
             needs_top_up: s.needs_top_up,
         }
     }
@@ -221,7 +221,8 @@ pub struct ProjectView {
     pub scope: String,
     pub scope_ids: Vec<i64>,
     pub budget: Money,
-    pub emergency: bool,
+    /// The emergency it is (roof_leak, elevator_fault, ...), for a project that may spend on a notice.
+    pub emergency: Option<String>,
     /// draft | voting | approved | rejected | in_progress | settled
     pub status: String,
     pub vote_id: Option<i64>,
@@ -268,7 +269,7 @@ async fn project_view(db: &sea_orm::DatabaseConnection, p: fund_project::Model) 
         scope: p.scope_kind,
         scope_ids: serde_json::from_str(&p.scope_ids).unwrap_or_default(),
         budget: Money::from_fen(p.budget),
-        emergency: p.emergency,
+        emergency: p.emergency_kind,
         status: p.status,
         vote_id: p.vote_id,
         emergency_notice: p.emergency_notice,
@@ -305,24 +306,25 @@ impl FundsApi {
     }
 
     /// Record initial deposits received, computed by the standard: the units named, or every
-    /// unit without one. A unit's initial deposit is recorded once.
+    /// unit without one. A unit's initial deposit is recorded once. Honours Idempotency-Key.
     #[oai(path = "/compounds/:id/fund/deposits", method = "post")]
-    async fn deposits(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<NewDeposits>) -> Reply<Vec<DepositView>> {
-        let deposits = super::record_deposits(&self.0.db, &auth.0, id.0, body.0).await?;
+    async fn deposits(&self, auth: BearerAuth, id: Path<i64>, #[oai(name = "Idempotency-Key")] key: Header<Option<String>>, body: JsonBody<NewDeposits>) -> Reply<Vec<DepositView>> {
+        let deposits = super::record_deposits(&self.0.db, &auth.0, id.0, body.0, key.0.as_deref()).await?;
         Ok(Json(deposits.into_iter().map(DepositView::from).collect()))
     }
 
-    /// A top-up (续交) paid into the unit's sub-ledger.
+    /// A top-up (续交) paid into the unit's sub-ledger. Honours Idempotency-Key.
     #[oai(path = "/units/:id/fund/top-ups", method = "post")]
-    async fn top_up(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<NewTopUp>) -> Reply<MovementView> {
-        Ok(Json(super::top_up(&self.0.db, &auth.0, id.0, body.0).await?.into()))
+    async fn top_up(&self, auth: BearerAuth, id: Path<i64>, #[oai(name = "Idempotency-Key")] key: Header<Option<String>>, body: JsonBody<NewTopUp>) -> Reply<MovementView> {
+        Ok(Json(super::top_up(&self.0.db, &auth.0, id.0, body.0, key.0.as_deref()).await?.into()))
     }
 
     /// Allocate interest or owners' common-area income to every sub-ledger by the compound's
     /// rule, exactly to the fen (leftover fen to the largest remainders, then the lower unit id).
+    /// Honours Idempotency-Key.
     #[oai(path = "/compounds/:id/fund/allocations", method = "post")]
-    async fn allocate(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<NewAllocation>) -> Reply<Vec<MovementView>> {
-        let movements = super::allocate(&self.0.db, &auth.0, id.0, body.0).await?;
+    async fn allocate(&self, auth: BearerAuth, id: Path<i64>, #[oai(name = "Idempotency-Key")] key: Header<Option<String>>, body: JsonBody<NewAllocation>) -> Reply<Vec<MovementView>> {
+        let movements = super::allocate(&self.0.db, &auth.0, id.0, body.0, key.0.as_deref()).await?;
         Ok(Json(movements.into_iter().map(MovementView::from).collect()))
     }
 
@@ -331,7 +333,7 @@ impl FundsApi {
     async fn compound_fund(&self, auth: BearerAuth, id: Path<i64>) -> Reply<CompoundFundView> {
         let compound = compound_for_fund(&self.0, &auth.0, id.0).await?;
         let check = super::reconcile(&self.0.db, compound.id).await?;
-        let units: Vec<SubLedgerView> = super::sub_ledgers(&self.0.db, compound.id).await?.into_iter().map(SubLedgerView::from).collect();
+        let units: Vec<SubLedgerView> = super::sub_ledgers(&self.0.db, compound.id, None).await?.into_iter().map(SubLedgerView::from).collect();
         Ok(Json(CompoundFundView {
             compound_id: compound.id,
             check: check.into(),
@@ -351,7 +353,7 @@ impl FundsApi {
     #[oai(path = "/compounds/:id/fund/low-balances", method = "get")]
     async fn low_balances(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<SubLedgerView>> {
         let compound = compound_for_fund(&self.0, &auth.0, id.0).await?;
-        let low = super::sub_ledgers(&self.0.db, compound.id).await?.into_iter().filter(|s| s.needs_top_up);
+        let low = super::sub_ledgers(&self.0.db, compound.id, None).await?.into_iter().filter(|s| s.needs_top_up);
         Ok(Json(low.map(SubLedgerView::from).collect()))
     }
 
@@ -375,7 +377,7 @@ impl FundsApi {
     #[oai(path = "/units/:id/fund", method = "get")]
     async fn unit_fund(&self, auth: BearerAuth, id: Path<i64>) -> Reply<UnitFundView> {
         let unit = super::readable_unit(&self.0.db, &auth.0, id.0).await?;
-        let sub_ledger = super::sub_ledgers(&self.0.db, unit.compound_id).await?.into_iter().find(|s| s.unit.unit.id == unit.id).ok_or(Error::NotFound("unit"))?;
+        let sub_ledger = super::sub_ledgers(&self.0.db, unit.compound_id, Some(unit.id)).await?.into_iter().next().ok_or(Error::NotFound("unit"))?;
         let movements = super::unit_movements(&self.0.db, unit.id).await?;
         Ok(Json(UnitFundView { sub_ledger: sub_ledger.into(), movements: movements.into_iter().map(MovementView::from).collect() }))
     }
@@ -427,10 +429,10 @@ impl FundsApi {
     }
 
     /// Settle with the actual cost: split over the scope's units by area and debited to their
-    /// sub-ledgers in one entry; writes the spending notice draft.
+    /// sub-ledgers in one entry; writes the spending notice draft. Honours Idempotency-Key.
     #[oai(path = "/fund-projects/:id/settlement", method = "post")]
-    async fn settle(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<projects::Settlement>) -> Reply<ProjectView> {
-        let project = projects::settle(&self.0.db, &auth.0, id.0, body.0).await?;
+    async fn settle(&self, auth: BearerAuth, id: Path<i64>, #[oai(name = "Idempotency-Key")] key: Header<Option<String>>, body: JsonBody<projects::Settlement>) -> Reply<ProjectView> {
+        let project = projects::settle(&self.0.db, &auth.0, id.0, body.0, key.0.as_deref()).await?;
         Ok(Json(project_view(&self.0.db, project).await?))
     }
 }

@@ -18,13 +18,14 @@ use sea_orm::{
 };
 
 use crate::{
+    idempotency,
     auth::{Actor, Permission, Role, tenancy::find_visible},
     config::{Config, Language},
     error::{Error, Result},
     jobs::Counts,
     ledger::{self, Account, Line, Posting},
     mail::{self, NewEmail},
-    registry::{self, rules::effective_area},
+    registry,
     types::{Money, Rate, required_text},
 };
 use entity::{compound, fund_deposit, fund_movement, fund_policy, fund_top_up_notice, unit};
@@ -246,81 +247,86 @@ pub async fn record_deposits(db: &DatabaseConnection,
     actor: &Actor,
     compound_id: i64,
     new: NewDeposits,
+    key: Option<&str>,
 ) -> Result<Vec<fund_deposit::Model>> {
     actor.require(Permission::ManageFund)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
+    check_received_on(new.received_on, &compound)?;
     let policy = policy_of(db, compound.id).await?;
     let basis = DepositBasis::parse(&policy.deposit_basis).ok_or_else(|| anyhow::anyhow!("broken fund standard of compound {}", compound.id))?;
     let rate: Option<Rate> = policy.deposit_rate.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow::anyhow!("stored deposit rate: {e}"))?;
-    let txn = db.begin().await?;
-    ledger::lock_chain(&txn, compound.id).await?;
-    let done: Vec<i64> = fund_deposit::Entity::find().filter(fund_deposit::Column::CompoundId.eq(compound.id)).all(&txn).await?.into_iter().map(|d| d.unit_id).collect();
-    let all = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound.id)).order_by_asc(unit::Column::Id).all(&txn).await?;
-    let units: Vec<unit::Model> = match &new.unit_ids {
-        None => all.into_iter().filter(|u| !done.contains(&u.id)).collect(),
-        Some(ids) => {
-            if ids.is_empty() {
-                return Err(Error::invalid("unit_ids", "name at least one unit, or leave unit_ids out for every unit without a deposit"));
+    let request = serde_json::json!(["fund_deposits", compound.id, new.unit_ids, new.received_on]);
+    let id = idempotency::once(db, actor, key, &request, async |txn| {
+        ledger::lock_chain(txn, compound.id).await?;
+        let done: Vec<i64> = fund_deposit::Entity::find().filter(fund_deposit::Column::CompoundId.eq(compound.id)).all(txn).await?.into_iter().map(|d| d.unit_id).collect();
+        let all = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound.id)).order_by_asc(unit::Column::Id).all(txn).await?;
+        let units: Vec<unit::Model> = match &new.unit_ids {
+            None => all.into_iter().filter(|u| !done.contains(&u.id)).collect(),
+            Some(ids) => {
+                if ids.is_empty() {
+                    return Err(Error::invalid("unit_ids", "name at least one unit, or leave unit_ids out for every unit without a deposit"));
+                }
+                if let Some(id) = ids.iter().find(|id| !all.iter().any(|u| u.id == **id)) {
+                    return Err(Error::invalid("unit_ids", format!("unit {id} is not a unit of this compound")));
+                }
+                if let Some(id) = ids.iter().find(|id| done.contains(id)) {
+                    return Err(Error::conflict("unit_ids", format!("unit {id} already has its initial deposit")));
+                }
+                all.into_iter().filter(|u| ids.contains(&u.id)).collect()
             }
-            if let Some(id) = ids.iter().find(|id| !all.iter().any(|u| u.id == **id)) {
-                return Err(Error::invalid("unit_ids", format!("unit {id} is not a unit of this compound")));
-            }
-            if let Some(id) = ids.iter().find(|id| done.contains(id)) {
-                return Err(Error::conflict("unit_ids", format!("unit {id} already has its initial deposit")));
-            }
-            all.into_iter().filter(|u| ids.contains(&u.id)).collect()
+        };
+        if units.is_empty() {
+            return Err(Error::conflict("unit_ids", "every unit of the compound already has its initial deposit"));
         }
-    };
-    if units.is_empty() {
-        return Err(Error::conflict("unit_ids", "every unit of the compound already has its initial deposit"));
-    }
-    let mut amounts = Vec::with_capacity(units.len());
-    for u in &units {
-        let area = effective_area(u.registered_area, u.surveyed_area, u.contract_area).map_or(0, |(area, _)| area);
-        let amount = rules::initial_deposit(basis, area, rate, policy.deposit_amount.map(Money::from_fen))
-            .ok_or_else(|| anyhow::anyhow!("deposit of unit {} out of range", u.id))?;
-        if !amount.is_positive() {
-            return Err(Error::conflict("unit_ids", format!("unit {}'s deposit by the standard is {amount}: record it by hand as a top-up", u.id)));
+        let mut amounts = Vec::with_capacity(units.len());
+        for u in &units {
+            let area = registry::unit_area(u);
+            let amount = rules::initial_deposit(basis, area, rate, policy.deposit_amount.map(Money::from_fen))
+                .ok_or_else(|| anyhow::anyhow!("deposit of unit {} out of range", u.id))?;
+            if !amount.is_positive() {
+                return Err(Error::conflict("unit_ids", format!("unit {}'s deposit by the standard is {amount}: record it by hand as a top-up", u.id)));
+            }
+            amounts.push((u, area, amount));
         }
-        amounts.push((u, area, amount));
-    }
-    let total: i64 = amounts.iter().map(|(_, _, a)| a.fen()).sum();
-    let movements = post_to_sub_ledgers(
-        &txn,
-        actor,
-        &compound,
-        FundPosting {
-            kind: MovementKind::Deposit,
-            reference: format!("fund_deposits:{}", compound.id),
-            memo: format!("initial deposits, {} units ({})", units.len(), policy.source),
-            occurred_on: new.received_on,
-            per_unit: amounts.iter().map(|(u, _, a)| (u.id, *a)).collect(),
-            other_side: vec![Line::debit(Account::FundBank, total)],
-        },
-    )
+        let total: i64 = amounts.iter().map(|(_, _, a)| a.fen()).sum();
+        let movements = post_to_sub_ledgers(
+            txn,
+            actor,
+            &compound,
+            FundPosting {
+                kind: MovementKind::Deposit,
+                reference: format!("fund_deposits:{}", compound.id),
+                memo: format!("initial deposits, {} units ({})", units.len(), policy.source),
+                occurred_on: new.received_on,
+                per_unit: amounts.iter().map(|(u, _, a)| (u.id, *a)).collect(),
+                other_side: vec![Line::debit(Account::FundBank, total)],
+            },
+        )
+        .await?;
+        let mut deposits = Vec::with_capacity(amounts.len());
+        // Every deposit is above zero, so each unit has its movement, in order.
+        for ((u, area, amount), movement) in amounts.iter().zip(&movements) {
+            deposits.push(
+                fund_deposit::ActiveModel {
+                    company_id: Set(compound.company_id),
+                    compound_id: Set(compound.id),
+                    unit_id: Set(u.id),
+                    basis: Set(basis.as_str().into()),
+                    area: Set((basis == DepositBasis::PerM2).then_some(*area)),
+                    rate: Set(policy.deposit_rate.clone()),
+                    amount: Set(amount.fen()),
+                    source: Set(policy.source.clone()),
+                    movement_id: Set(movement.id),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?,
+            );
+        }
+        Ok(movements.first().map_or(0, |m| m.journal_entry_id))
+    })
     .await?;
-    let mut deposits = Vec::with_capacity(amounts.len());
-    // Every deposit is above zero, so each unit has its movement, in order.
-    for ((u, area, amount), movement) in amounts.iter().zip(&movements) {
-        deposits.push(
-            fund_deposit::ActiveModel {
-                company_id: Set(compound.company_id),
-                compound_id: Set(compound.id),
-                unit_id: Set(u.id),
-                basis: Set(basis.as_str().into()),
-                area: Set((basis == DepositBasis::PerM2).then_some(*area)),
-                rate: Set(policy.deposit_rate.clone()),
-                amount: Set(amount.fen()),
-                source: Set(policy.source.clone()),
-                movement_id: Set(movement.id),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?,
-        );
-    }
-    txn.commit().await?;
-    Ok(deposits)
+    deposits_posted_by(db, id).await
 }
 
 #[derive(poem_openapi::Object, serde::Deserialize)]
@@ -330,30 +336,38 @@ pub struct NewTopUp {
 }
 
 /// A top-up (续交) paid into a unit's sub-ledger.
-pub async fn top_up(db: &DatabaseConnection, actor: &Actor, unit_id: i64, new: NewTopUp) -> Result<fund_movement::Model> {
+pub async fn top_up(db: &DatabaseConnection, actor: &Actor, unit_id: i64, new: NewTopUp, key: Option<&str>) -> Result<fund_movement::Model> {
     actor.require(Permission::CollectPayments)?;
     if !new.amount.is_positive() {
         return Err(Error::invalid("amount", "amount must be greater than 0"));
     }
     let unit = find_visible::<unit::Entity>(db, actor, unit_id).await?;
     let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
-    let txn = db.begin().await?;
-    let mut movements = post_to_sub_ledgers(
-        &txn,
-        actor,
-        &compound,
-        FundPosting {
-            kind: MovementKind::TopUp,
-            reference: format!("unit:{}", unit.id),
-            memo: "top-up (续交)".into(),
-            occurred_on: new.received_on,
-            per_unit: vec![(unit.id, new.amount)],
-            other_side: vec![Line::debit(Account::FundBank, new.amount.fen())],
-        },
-    )
+    check_received_on(new.received_on, &compound)?;
+    // The 30% line is measured against the initial deposit: a unit tops up what it has.
+    if fund_deposit::Entity::find().filter(fund_deposit::Column::UnitId.eq(unit.id)).one(db).await?.is_none() {
+        return Err(Error::conflict("unit", "the unit has no initial deposit yet: record it first (POST /compounds/{id}/fund/deposits)"));
+    }
+    let request = serde_json::json!(["fund_top_up", unit.id, new.amount.fen(), new.received_on]);
+    let id = idempotency::once(db, actor, key, &request, async |txn| {
+        let mut movements = post_to_sub_ledgers(
+            txn,
+            actor,
+            &compound,
+            FundPosting {
+                kind: MovementKind::TopUp,
+                reference: format!("unit:{}", unit.id),
+                memo: "top-up (续交)".into(),
+                occurred_on: new.received_on,
+                per_unit: vec![(unit.id, new.amount)],
+                other_side: vec![Line::debit(Account::FundBank, new.amount.fen())],
+            },
+        )
+        .await?;
+        Ok(movements.remove(0).id)
+    })
     .await?;
-    txn.commit().await?;
-    Ok(movements.remove(0))
+    Ok(fund_movement::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("movement"))?)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
@@ -365,6 +379,15 @@ pub enum FundIncome {
     /// Owners' income from common parts (elevator ads, parking), moved from the company's
     /// books (account 2241) into the fund.
     CommonIncome,
+}
+
+impl FundIncome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FundIncome::Interest => "interest",
+            FundIncome::CommonIncome => "common_income",
+        }
+    }
 }
 
 #[derive(poem_openapi::Object, serde::Deserialize)]
@@ -381,6 +404,7 @@ pub async fn allocate(db: &DatabaseConnection,
     actor: &Actor,
     compound_id: i64,
     new: NewAllocation,
+    key: Option<&str>,
 ) -> Result<Vec<fund_movement::Model>> {
     actor.require(Permission::ManageFund)?;
     if !new.amount.is_positive() {
@@ -391,61 +415,65 @@ pub async fn allocate(db: &DatabaseConnection,
         None => String::new(),
     };
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
+    check_received_on(new.received_on, &compound)?;
     let policy = policy_of(db, compound.id).await?;
     let allocation = Allocation::parse(&policy.allocation).ok_or_else(|| anyhow::anyhow!("broken allocation rule of compound {}", compound.id))?;
-    let txn = db.begin().await?;
-    ledger::lock_chain(&txn, compound.id).await?;
-    let deposits = fund_deposit::Entity::find().filter(fund_deposit::Column::CompoundId.eq(compound.id)).order_by_asc(fund_deposit::Column::UnitId).all(&txn).await?;
-    if deposits.is_empty() {
-        return Err(Error::conflict("amount", "no unit of the compound has a sub-ledger yet: record the initial deposits first"));
-    }
-    let weights: Vec<i64> = match allocation {
-        Allocation::Area => {
-            let units: HashMap<i64, unit::Model> =
-                unit::Entity::find().filter(unit::Column::Id.is_in(deposits.iter().map(|d| d.unit_id))).all(&txn).await?.into_iter().map(|u| (u.id, u)).collect();
-            deposits
-                .iter()
-                .map(|d| units.get(&d.unit_id).and_then(|u| effective_area(u.registered_area, u.surveyed_area, u.contract_area)).map_or(0, |(a, _)| a))
-                .collect()
+    let request = serde_json::json!(["fund_allocation", compound.id, new.source.as_str(), new.amount.fen(), new.received_on, new.memo]);
+    let id = idempotency::once(db, actor, key, &request, async |txn| {
+        ledger::lock_chain(txn, compound.id).await?;
+        let deposits = fund_deposit::Entity::find().filter(fund_deposit::Column::CompoundId.eq(compound.id)).order_by_asc(fund_deposit::Column::UnitId).all(txn).await?;
+        if deposits.is_empty() {
+            return Err(Error::conflict("amount", "no unit of the compound has a sub-ledger yet: record the initial deposits first"));
         }
-        Allocation::Balance => {
-            let balances = sub_ledger_balances(&txn, compound.id).await?;
-            deposits.iter().map(|d| balances.get(&d.unit_id).copied().unwrap_or(0)).collect()
-        }
-    };
-    let shares = rules::spread(new.amount, &weights).map_err(|problem| Error::conflict("amount", problem))?;
-    let (kind, other_side, what) = match new.source {
-        FundIncome::Interest => (MovementKind::Interest, vec![Line::debit(Account::FundBank, new.amount.fen())], "interest"),
-        FundIncome::CommonIncome => {
-            let held = -ledger::balance(&txn, compound.id, Account::OwnersCommonIncome, None).await?;
-            if held < new.amount.fen() {
-                return Err(Error::conflict("amount", format!("the owners' common-area income on hand is only {}", Money::from_fen(held))));
+        let weights: Vec<i64> = match allocation {
+            Allocation::Area => {
+                let units: HashMap<i64, unit::Model> =
+                    unit::Entity::find().filter(unit::Column::Id.is_in(deposits.iter().map(|d| d.unit_id))).all(txn).await?.into_iter().map(|u| (u.id, u)).collect();
+                deposits
+                    .iter()
+                    .map(|d| units.get(&d.unit_id).map_or(0, registry::unit_area))
+                    .collect()
             }
-            // The owners' income leaves the company's books for the fund's bank account.
-            let lines = vec![
-                Line::debit(Account::OwnersCommonIncome, new.amount.fen()),
-                Line::debit(Account::FundBank, new.amount.fen()),
-                Line::credit(Account::Bank, new.amount.fen()),
-            ];
-            (MovementKind::CommonIncome, lines, "common-area income")
-        }
-    };
-    let movements = post_to_sub_ledgers(
-        &txn,
-        actor,
-        &compound,
-        FundPosting {
-            kind,
-            reference: format!("fund_allocation:{}", compound.id),
-            memo: if memo.is_empty() { format!("{what} allocated by {}", allocation.as_str()) } else { format!("{what} allocated by {}: {memo}", allocation.as_str()) },
-            occurred_on: new.received_on,
-            per_unit: deposits.iter().map(|d| d.unit_id).zip(shares).collect(),
-            other_side,
-        },
-    )
+            Allocation::Balance => {
+                let balances = sub_ledger_balances(txn, compound.id).await?;
+                deposits.iter().map(|d| balances.get(&d.unit_id).copied().unwrap_or(0)).collect()
+            }
+        };
+        let shares = rules::spread(new.amount, &weights).map_err(|problem| Error::conflict("amount", problem))?;
+        let (kind, other_side, what) = match new.source {
+            FundIncome::Interest => (MovementKind::Interest, vec![Line::debit(Account::FundBank, new.amount.fen())], "interest"),
+            FundIncome::CommonIncome => {
+                let held = -ledger::balance(txn, compound.id, Account::OwnersCommonIncome, None).await?;
+                if held < new.amount.fen() {
+                    return Err(Error::conflict("amount", format!("the owners' common-area income on hand is only {}", Money::from_fen(held))));
+                }
+                // The owners' income leaves the company's books for the fund's bank account.
+                let lines = vec![
+                    Line::debit(Account::OwnersCommonIncome, new.amount.fen()),
+                    Line::debit(Account::FundBank, new.amount.fen()),
+                    Line::credit(Account::Bank, new.amount.fen()),
+                ];
+                (MovementKind::CommonIncome, lines, "common-area income")
+            }
+        };
+        let movements = post_to_sub_ledgers(
+            txn,
+            actor,
+            &compound,
+            FundPosting {
+                kind,
+                reference: format!("fund_allocation:{}", compound.id),
+                memo: if memo.is_empty() { format!("{what} allocated by {}", allocation.as_str()) } else { format!("{what} allocated by {}: {memo}", allocation.as_str()) },
+                occurred_on: new.received_on,
+                per_unit: deposits.iter().map(|d| d.unit_id).zip(shares).collect(),
+                other_side,
+            },
+        )
+        .await?;
+        Ok(movements.first().map_or(0, |m| m.journal_entry_id))
+    })
     .await?;
-    txn.commit().await?;
-    Ok(movements)
+    movements_posted_by(db, id).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,9 +488,13 @@ pub struct SubLedger {
     pub needs_top_up: bool,
 }
 
-/// Every unit of the compound with its sub-ledger balance, by unit id.
-pub async fn sub_ledgers(db: &impl ConnectionTrait, compound_id: i64) -> Result<Vec<SubLedger>> {
-    let units = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound_id)).order_by_asc(unit::Column::Id).all(db).await?;
+/// Every unit of the compound (or just `only`) with its sub-ledger balance, by unit id.
+pub async fn sub_ledgers(db: &impl ConnectionTrait, compound_id: i64, only: Option<i64>) -> Result<Vec<SubLedger>> {
+    let mut select = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound_id));
+    if let Some(unit_id) = only {
+        select = select.filter(unit::Column::Id.eq(unit_id));
+    }
+    let units = select.order_by_asc(unit::Column::Id).all(db).await?;
     let records = registry::unit_records(db, units).await?;
     let deposits: HashMap<i64, i64> =
         fund_deposit::Entity::find().filter(fund_deposit::Column::CompoundId.eq(compound_id)).all(db).await?.into_iter().map(|d| (d.unit_id, d.amount)).collect();
@@ -504,17 +536,9 @@ impl Reconciliation {
 /// Proves the sub-ledgers add up to the control account: sums each unit's sub-ledger rows and
 /// its control-account lines in the journal, and names every unit where they differ.
 pub async fn reconcile(db: &impl ConnectionTrait, compound_id: i64) -> Result<Reconciliation> {
-    let rows = db
-        .query_all_raw(crate::db::statement(
-            db,
-            "SELECT unit_id, CAST(SUM(credit - debit) AS BIGINT) AS balance FROM journal_lines WHERE compound_id = $1 AND account = $2 GROUP BY unit_id",
-            vec![compound_id.into(), Account::MaintenanceFund.code().into()],
-        ))
-        .await?;
-    let mut journal: BTreeMap<Option<i64>, i64> = BTreeMap::new();
-    for row in rows {
-        journal.insert(row.try_get("", "unit_id")?, row.try_get("", "balance")?);
-    }
+    // The fund is a liability: a unit's money is the credit balance of its lines.
+    let journal: BTreeMap<Option<i64>, i64> =
+        ledger::balances_by_unit(db, compound_id, Account::MaintenanceFund).await?.into_iter().map(|(unit, balance)| (unit, -balance)).collect();
     let sub_ledgers = sub_ledger_balances(db, compound_id).await?;
     let mut units: Vec<Option<i64>> = journal.keys().copied().chain(sub_ledgers.keys().map(|u| Some(*u))).collect();
     units.sort_unstable();
@@ -550,6 +574,31 @@ pub async fn readable_unit(db: &impl ConnectionTrait, actor: &Actor, unit_id: i6
     find_visible::<unit::Entity>(db, actor, unit_id).await
 }
 
+/// The sub-ledger rows one journal entry posted (an allocation, a repair).
+pub async fn movements_posted_by(db: &impl ConnectionTrait, journal_entry_id: i64) -> Result<Vec<fund_movement::Model>> {
+    Ok(fund_movement::Entity::find().filter(fund_movement::Column::JournalEntryId.eq(journal_entry_id)).order_by_asc(fund_movement::Column::Id).all(db).await?)
+}
+
+/// The initial deposits one journal entry posted.
+pub async fn deposits_posted_by(db: &impl ConnectionTrait, journal_entry_id: i64) -> Result<Vec<fund_deposit::Model>> {
+    let movements = movements_posted_by(db, journal_entry_id).await?;
+    Ok(fund_deposit::Entity::find()
+        .filter(fund_deposit::Column::MovementId.is_in(movements.iter().map(|m| m.id)))
+        .order_by_asc(fund_deposit::Column::UnitId)
+        .all(db)
+        .await?)
+}
+
+/// Money received is dated on a day that has come, and not before the fund rules (1998).
+fn check_received_on(received_on: NaiveDate, compound: &compound::Model) -> Result<()> {
+    let today = registry::local_today(compound);
+    let earliest = NaiveDate::from_ymd_opt(1998, 1, 1).unwrap_or_default();
+    if received_on > today || received_on < earliest {
+        return Err(Error::invalid("received_on", format!("received_on must be from {earliest} to today, {today}")));
+    }
+    Ok(())
+}
+
 pub async fn unit_movements(db: &impl ConnectionTrait, unit_id: i64) -> Result<Vec<fund_movement::Model>> {
     Ok(fund_movement::Entity::find().filter(fund_movement::Column::UnitId.eq(unit_id)).order_by_asc(fund_movement::Column::Id).all(db).await?)
 }
@@ -566,7 +615,7 @@ pub async fn compound_movements(db: &impl ConnectionTrait, compound_id: i64, pag
 pub async fn send_top_up_notices(db: &DatabaseConnection, config: &Config, company_id: i64) -> Result<Counts> {
     let mut counts = Counts::from([("units_below", 0), ("notices", 0), ("emails", 0)]);
     for compound in registry::company_compounds(db, company_id).await? {
-        let low: Vec<SubLedger> = sub_ledgers(db, compound.id).await?.into_iter().filter(|s| s.needs_top_up).collect();
+        let low: Vec<SubLedger> = sub_ledgers(db, compound.id, None).await?.into_iter().filter(|s| s.needs_top_up).collect();
         *counts.entry("units_below").or_default() += low.len() as i64;
         let last_movements: HashMap<i64, i64> = fund_movement::Entity::find()
             .select_only()

@@ -4,16 +4,20 @@
 //! leaves the fund only with a passed vote, or for an emergency with a recorded prior notice to
 //! the owners. Each step writes its notice: the plan, the per-unit split, the spending.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{QuerySelect, DatabaseConnection, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{DatabaseConnection, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use super::{FundPosting, MovementKind, post_to_sub_ledgers, rules};
 use crate::{
-    auth::{Actor, Permission, tenancy::find_visible},
+    idempotency,
+    auth::{
+        Actor, Permission,
+        tenancy::{find_visible, lock_visible},
+    },
     billing::rules::Payer,
     error::{Error, Result},
     ledger::{self, Account, Line},
     notices::{self, NoticeCategory, NewNotice},
-    registry::{self, Scope, ScopeKind, rules::effective_area},
+    registry::{self, Scope, ScopeKind},
     tickets::CostRoute,
     types::{Money, required_lines, required_text},
     votes::{self, NewVote, rules::Matter},
@@ -43,6 +47,33 @@ impl Status {
     }
 }
 
+/// The emergencies that may spend from the fund on a recorded prior notice instead of a vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum EmergencyKind {
+    RoofLeak,
+    /// A dangerous elevator fault.
+    ElevatorFault,
+    PumpFailure,
+    FallingFacade,
+    DrainageFailure,
+    FireSystemFailure,
+}
+
+impl EmergencyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmergencyKind::RoofLeak => "roof_leak",
+            EmergencyKind::ElevatorFault => "elevator_fault",
+            EmergencyKind::PumpFailure => "pump_failure",
+            EmergencyKind::FallingFacade => "falling_facade",
+            EmergencyKind::DrainageFailure => "drainage_failure",
+            EmergencyKind::FireSystemFailure => "fire_system_failure",
+        }
+    }
+}
+
 #[derive(poem_openapi::Object, serde::Deserialize)]
 pub struct NewProject {
     pub title: String,
@@ -53,12 +84,11 @@ pub struct NewProject {
     #[oai(default)]
     #[serde(default)]
     pub scope_ids: Vec<i64>,
+    /// The most the project may spend: what the owners vote on, or the emergency's cap.
     pub budget: Money,
-    /// Roof leak, dangerous elevator fault, pump failure, falling facade, drainage or fire-system
-    /// failure: may spend after a recorded prior notice to the owners instead of a vote.
-    #[oai(default)]
-    #[serde(default)]
-    pub emergency: bool,
+    /// For an emergency only: which one. It may then spend after a recorded prior notice to the
+    /// owners instead of a vote.
+    pub emergency: Option<EmergencyKind>,
     /// Repair tickets routed to the maintenance fund that this project carries out.
     #[oai(default)]
     #[serde(default)]
@@ -78,7 +108,7 @@ pub struct ShareLine {
 pub async fn split(db: &impl ConnectionTrait, project: &fund_project::Model, amount: Money) -> Result<Vec<ShareLine>> {
     let scope = Scope::stored(&project.scope_kind, &project.scope_ids)?;
     let units = registry::unit_records(db, scope.units(db, project.compound_id).await?).await?;
-    let areas: Vec<i64> = units.iter().map(|u| effective_area(u.unit.registered_area, u.unit.surveyed_area, u.unit.contract_area).map_or(0, |(a, _)| a)).collect();
+    let areas: Vec<i64> = units.iter().map(|u| registry::unit_area(&u.unit)).collect();
     let shares = rules::spread(amount, &areas).map_err(|problem| Error::conflict("scope", problem))?;
     Ok(units
         .into_iter()
@@ -147,7 +177,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, compound_id: i64, ne
         scope_kind: Set(scope.kind.as_str().into()),
         scope_ids: Set(scope.ids_json()),
         budget: Set(new.budget.fen()),
-        emergency: Set(new.emergency),
+        emergency_kind: Set(new.emergency.map(|kind| kind.as_str().to_string())),
         status: Set(Status::Draft.as_str().into()),
         created_by: Set(actor.user_id),
         created_at: Set(Utc::now()),
@@ -166,7 +196,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, compound_id: i64, ne
         "{}\n\n预算 Budget: {}\n{}\n\n按面积分摊预估 Estimated split by area:\n{}",
         project.description,
         new.budget,
-        if project.emergency { "应急维修 Emergency repair" } else { "须经业主表决 Needs the owners' vote" },
+        if project.emergency_kind.is_some() { "应急维修 Emergency repair" } else { "须经业主表决 Needs the owners' vote" },
         split_text(&planned)
     );
     write_notice(&txn, actor, &project, NoticeCategory::FundUse, format!("维修资金使用方案 Repair plan: {}", project.title), body, false).await?;
@@ -177,17 +207,14 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, compound_id: i64, ne
 /// A project within the actor's reach, its vote's outcome taken in first.
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<fund_project::Model> {
     actor.require(Permission::ReadFund)?;
-    let project = fund_project::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("fund project"))?;
-    if !actor.reaches(project.company_id, project.compound_id) {
-        return Err(Error::NotFound("fund project"));
-    }
-    if let (Some(vote_id), true) = (project.vote_id, project.status == Status::Voting.as_str()) {
-        if let Some(vote) = vote::Entity::find_by_id(vote_id).one(db).await? {
-            votes::bring_up_to_date(db, vote).await?;
-            return Ok(fund_project::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("fund project"))?);
+    let project = find_visible::<fund_project::Entity>(db, actor, id).await?;
+    match project.vote_id.filter(|_| project.status == Status::Voting.as_str()) {
+        Some(vote_id) => {
+            votes::decide_if_due(db, vote_id).await?;
+            find_visible::<fund_project::Entity>(db, actor, id).await
         }
+        None => Ok(project),
     }
-    Ok(project)
 }
 
 pub async fn list(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64) -> Result<Vec<fund_project::Model>> {
@@ -206,16 +233,10 @@ pub async fn shares_of(db: &impl ConnectionTrait, project_id: i64) -> Result<Vec
 }
 
 /// A project to change: staff who manage projects, locked for the change.
-async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64, expected: &[Status]) -> Result<fund_project::Model> {
+async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64, allowed: &[Status]) -> Result<fund_project::Model> {
     actor.require(Permission::ManageFundProjects)?;
-    let project = fund_project::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(Error::NotFound("fund project"))?;
-    if !actor.reaches(project.company_id, project.compound_id) {
-        return Err(Error::NotFound("fund project"));
-    }
-    if !expected.iter().any(|s| s.as_str() == project.status) {
-        let allowed: Vec<&str> = expected.iter().map(|s| s.as_str()).collect();
-        return Err(Error::conflict("status", format!("the project is {}; this step needs it {}", project.status, allowed.join(" or "))));
-    }
+    let project = lock_visible::<fund_project::Entity>(txn, actor, id).await?;
+    Error::unless_status("project", &project.status, &allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
     Ok(project)
 }
 
@@ -272,7 +293,7 @@ pub async fn record_emergency_notice(db: &DatabaseConnection, actor: &Actor, id:
     let text = required_lines("text", &notice.text, 5000)?;
     let txn = db.begin().await?;
     let project = for_change(&txn, actor, id, &[Status::Draft]).await?;
-    if !project.emergency {
+    if project.emergency_kind.is_none() {
         return Err(Error::conflict("emergency", "only an emergency repair may spend on a prior notice; put this project to the owners' vote"));
     }
     write_notice(&txn, actor, &project, NoticeCategory::Emergency, format!("应急维修告知 Emergency repair: {}", project.title), text.clone(), true).await?;
@@ -303,11 +324,22 @@ pub async fn vote_decided(txn: &DatabaseTransaction, vote: &vote::Model) -> Resu
         active.status = Set(Status::Approved.as_str().into());
         active.approved_at = Set(Some(Utc::now()));
         active.notice_until = Set((notice_days > 0).then(|| today + Duration::days(notice_days as i64 - 1)));
-        let planned = split(txn, &project, Money::from_fen(project.budget)).await?;
-        let body = format!("业主表决通过 The owners approved the plan (vote {}).\n\n按面积分摊 Split by area of {}:\n{}", vote.id, Money::from_fen(project.budget), split_text(&planned));
-        write_notice(txn, &Actor::system(), &project, NoticeCategory::FundUse, format!("维修资金分摊 Per-unit split: {}", project.title), body, false).await?;
+        // The public notice (公示) of the approved plan and its split runs from today.
+        let split_lines = match split(txn, &project, Money::from_fen(project.budget)).await {
+            Ok(lines) => split_text(&lines),
+            Err(problem) => format!("({problem})"),
+        };
+        let body = format!(
+            "业主表决通过 The owners approved the plan (vote {}).\n公示至 On public notice until: {}\n\n按面积分摊 Split by area of {}:\n{split_lines}",
+            vote.id,
+            (today + Duration::days(notice_days.max(1) as i64 - 1)),
+            Money::from_fen(project.budget)
+        );
+        write_notice(txn, &Actor::system(), &project, NoticeCategory::FundUse, format!("维修资金分摊 Per-unit split: {}", project.title), body, true).await?;
     } else {
         active.status = Set(Status::Rejected.as_str().into());
+        // Its tickets are free for a new plan.
+        fund_project_ticket::Entity::delete_many().filter(fund_project_ticket::Column::ProjectId.eq(project.id)).exec(txn).await?;
     }
     active.update(txn).await?;
     Ok(())
@@ -321,7 +353,7 @@ pub async fn start(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<fu
     let txn = db.begin().await?;
     let project = for_change(&txn, actor, id, &[Status::Approved]).await?;
     let today = registry::compound_today(&txn, project.compound_id).await?;
-    if let Some(until) = project.notice_until.filter(|until| today <= *until && !project.emergency) {
+    if let Some(until) = project.notice_until.filter(|until| today <= *until) {
         return Err(Error::conflict("status", format!("the plan is on public notice until {until}; work may start the day after")));
     }
     let mut active: fund_project::ActiveModel = project.into();
@@ -342,66 +374,81 @@ pub struct Settlement {
 /// each share debited to its sub-ledger, the whole paid out of the fund's bank account, in one
 /// transaction. Refused without a passed vote or a recorded emergency notice, and when the fund
 /// does not hold the cost.
-pub async fn settle(db: &DatabaseConnection, actor: &Actor, id: i64, settlement: Settlement) -> Result<fund_project::Model> {
+pub async fn settle(db: &DatabaseConnection, actor: &Actor, id: i64, settlement: Settlement, key: Option<&str>) -> Result<fund_project::Model> {
     actor.require(Permission::ManageFundProjects)?;
     let cost = settlement.actual_cost;
     if !cost.is_positive() {
         return Err(Error::invalid("actual_cost", "actual_cost must be greater than 0"));
     }
-    let txn = db.begin().await?;
-    let project = for_change(&txn, actor, id, &[Status::InProgress]).await?;
-    let vote_passed = match project.vote_id {
-        Some(vote_id) => vote::Entity::find_by_id(vote_id).one(&txn).await?.is_some_and(|v| v.passed == Some(true)),
-        None => false,
-    };
-    let emergency_noticed = project.emergency && project.emergency_noticed_at.is_some();
-    if !vote_passed && !emergency_noticed {
-        return Err(Error::conflict("status", "the fund pays only with the owners' approving vote, or for an emergency with a recorded prior notice"));
-    }
-    let compound = compound::Entity::find_by_id(project.compound_id).one(&txn).await?.ok_or(Error::NotFound("compound"))?;
-    ledger::lock_chain(&txn, compound.id).await?;
-    let held = ledger::balance(&txn, compound.id, Account::FundBank, None).await?;
-    if held < cost.fen() {
-        return Err(Error::conflict("actual_cost", format!("the fund's bank account holds {}, less than the cost", Money::from_fen(held))));
-    }
-    let lines = split(&txn, &project, cost).await?;
-    let movements = post_to_sub_ledgers(
-        &txn,
-        actor,
-        &compound,
-        FundPosting {
-            kind: MovementKind::Repair,
-            reference: format!("fund_project:{}", project.id),
-            memo: format!("repair: {}", project.title),
-            occurred_on: registry::local_today(&compound),
-            per_unit: lines.iter().map(|l| (l.unit.unit.id, Money::from_fen(-l.share.fen()))).collect(),
-            other_side: vec![Line::credit(Account::FundBank, cost.fen())],
-        },
-    )
-    .await?;
-    for line in &lines {
-        let movement_id = movements.iter().find(|m| m.unit_id == line.unit.unit.id).map(|m| m.id);
-        fund_project_share::ActiveModel {
-            project_id: Set(project.id),
-            unit_id: Set(line.unit.unit.id),
-            area: Set(line.area),
-            share: Set(line.share.fen()),
-            payer: Set(line.payer.as_str().into()),
-            movement_id: Set(movement_id),
-            ..Default::default()
+    let request = serde_json::json!(["fund_settlement", id, cost.fen()]);
+    idempotency::once(db, actor, key, &request, async |txn| {
+        let project = for_change(txn, actor, id, &[Status::InProgress]).await?;
+        let vote_passed = match project.vote_id {
+            Some(vote_id) => vote::Entity::find_by_id(vote_id).one(txn).await?.is_some_and(|v| v.passed == Some(true)),
+            None => false,
+        };
+        let emergency_noticed = project.emergency_kind.is_some() && project.emergency_noticed_at.is_some();
+        if !vote_passed && !emergency_noticed {
+            return Err(Error::conflict("status", "the fund pays only with the owners' approving vote, or for an emergency with a recorded prior notice"));
         }
-        .insert(&txn)
+        if cost.fen() > project.budget {
+            return Err(Error::conflict("actual_cost", format!("the owners approved at most {}; a higher cost needs a new approval", Money::from_fen(project.budget))));
+        }
+        let compound = compound::Entity::find_by_id(project.compound_id).one(txn).await?.ok_or(Error::NotFound("compound"))?;
+        ledger::lock_chain(txn, compound.id).await?;
+        let lines = split(txn, &project, cost).await?;
+        // Each unit pays from its own sub-ledger, never from its neighbours' money: a unit that holds
+        // less than its share must be topped up first (Order 165: the owner makes up the shortfall).
+        let balances = super::sub_ledger_balances(txn, compound.id).await?;
+        let short: Vec<String> = lines
+            .iter()
+            .filter_map(|l| {
+                let held = balances.get(&l.unit.unit.id).copied().unwrap_or(0);
+                (held < l.share.fen()).then(|| format!("{} holds {} of its {}", l.unit.label(), Money::from_fen(held), l.share))
+            })
+            .collect();
+        if !short.is_empty() {
+            return Err(Error::conflict("actual_cost", format!("top these sub-ledgers up first (POST /units/{{id}}/fund/top-ups): {}", short.join("; "))));
+        }
+        let movements = post_to_sub_ledgers(
+            txn,
+            actor,
+            &compound,
+            FundPosting {
+                kind: MovementKind::Repair,
+                reference: format!("fund_project:{}", project.id),
+                memo: format!("repair: {}", project.title),
+                occurred_on: registry::local_today(&compound),
+                per_unit: lines.iter().map(|l| (l.unit.unit.id, Money::from_fen(-l.share.fen()))).collect(),
+                other_side: vec![Line::credit(Account::FundBank, cost.fen())],
+            },
+        )
         .await?;
-    }
-    let entry_id = movements.first().map(|m| m.journal_entry_id);
-    let body = format!("实际费用 Actual cost: {cost}\n预算 Budget: {}\n\n各户分摊 Debited per unit:\n{}", Money::from_fen(project.budget), split_text(&lines));
-    write_notice(&txn, actor, &project, NoticeCategory::FundUse, format!("维修资金使用结算 Spending: {}", project.title), body, false).await?;
-    let mut active: fund_project::ActiveModel = project.into();
-    active.status = Set(Status::Settled.as_str().into());
-    active.actual_cost = Set(Some(cost.fen()));
-    active.settled_at = Set(Some(Utc::now()));
-    active.journal_entry_id = Set(entry_id);
-    let project = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(project)
+        for line in &lines {
+            let movement_id = movements.iter().find(|m| m.unit_id == line.unit.unit.id).map(|m| m.id);
+            fund_project_share::ActiveModel {
+                project_id: Set(project.id),
+                unit_id: Set(line.unit.unit.id),
+                area: Set(line.area),
+                share: Set(line.share.fen()),
+                payer: Set(line.payer.as_str().into()),
+                movement_id: Set(movement_id),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+        let entry_id = movements.first().map(|m| m.journal_entry_id);
+        let body = format!("实际费用 Actual cost: {cost}\n预算 Budget: {}\n\n各户分摊 Debited per unit:\n{}", Money::from_fen(project.budget), split_text(&lines));
+        write_notice(txn, actor, &project, NoticeCategory::FundUse, format!("维修资金使用结算 Spending: {}", project.title), body, false).await?;
+        let mut active: fund_project::ActiveModel = project.into();
+        active.status = Set(Status::Settled.as_str().into());
+        active.actual_cost = Set(Some(cost.fen()));
+        active.settled_at = Set(Some(Utc::now()));
+        active.journal_entry_id = Set(entry_id);
+        active.update(txn).await?;
+        Ok(id)
+    })
+    .await?;
+    find_visible::<fund_project::Entity>(db, actor, id).await
 }

@@ -74,6 +74,12 @@ pub fn needs_top_up(balance: i64, initial_deposit: i64) -> bool {
     initial_deposit > 0 && (balance as i128) * 100 < (initial_deposit as i128) * TOP_UP_PERCENT as i128
 }
 
+/// The line itself, in fen: 30% of the initial deposit rounded up, so that a balance shown as
+/// "at the line" is never flagged.
+pub fn top_up_line(initial_deposit: i64) -> i64 {
+    (initial_deposit * TOP_UP_PERCENT + 99).div_euclid(100)
+}
+
 /// Spreads `total` over sub-ledgers by weight (areas in hundredths of a m², or balances in
 /// fen), exactly to the fen, leftover fen by `split_exactly`'s rule (largest remainder, then the
 /// lower unit id). The weights come in unit-id order.
@@ -102,6 +108,9 @@ mod tests {
         assert!(needs_top_up(242_999, 810_000));
         assert!(needs_top_up(-1, 810_000));
         assert!(!needs_top_up(0, 0));
+        assert_eq!(top_up_line(810_000), 243_000);
+        assert_eq!(top_up_line(810_001), 243_001);
+        assert!(!needs_top_up(top_up_line(810_001), 810_001));
     }
 
     #[test]

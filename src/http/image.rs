@@ -1,6 +1,32 @@
 //! Images sent and served: ticket photos, scans of signed paper ballots. The type a client
-//! names is not trusted; the bytes are (`tickets::rules::photo_type`).
+//! names is not trusted; the bytes are ([`image_type`]).
 use poem_openapi::{ApiRequest, ApiResponse, payload::Binary};
+
+use crate::error::Error;
+
+/// The largest image accepted.
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// The image types accepted, told from the bytes themselves (never from a name or a header).
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("image/png"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
+        _ => None,
+    }
+}
+
+/// An uploaded image's type, or a 400 on `field` saying what is wrong with it.
+pub fn checked_image(field: &str, bytes: &[u8]) -> Result<&'static str, Error> {
+    if bytes.is_empty() {
+        return Err(Error::invalid(field, format!("{field}: send the image as the body")));
+    }
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(Error::invalid(field, format!("{field}: an image is at most {} MB", MAX_IMAGE_BYTES / 1024 / 1024)));
+    }
+    image_type(bytes).ok_or_else(|| Error::invalid(field, format!("{field}: a JPEG, PNG or WebP image is needed (told by its content, not its name)")))
+}
 
 /// An image upload as the request body.
 #[derive(ApiRequest)]
@@ -40,5 +66,22 @@ impl ImageFile {
             "image/webp" => ImageFile::Webp(Binary(bytes)),
             _ => ImageFile::Jpeg(Binary(bytes)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_known_by_their_bytes() {
+        assert_eq!(image_type(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some("image/jpeg"));
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(image_type(b"RIFF\x10\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(image_type(b"GIF89a"), None);
+        assert_eq!(image_type(b"<svg xmlns"), None);
+        assert_eq!(image_type(b"RIFF\x10\0\0\0WAVEfmt "), None);
+        assert!(checked_image("scan", &[]).is_err());
+        assert!(checked_image("scan", &vec![0xFF; MAX_IMAGE_BYTES + 1]).is_err());
     }
 }

@@ -3,7 +3,7 @@ mod body;
 mod image;
 
 pub use body::JsonBody;
-pub use image::{ImageFile, ImageUpload};
+pub use image::{ImageFile, ImageUpload, checked_image};
 
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::StatusCode};
 use poem_openapi::{OpenApiService, Tags};

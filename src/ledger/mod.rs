@@ -132,24 +132,24 @@ pub async fn prepaid_balance(db: &impl ConnectionTrait, compound_id: i64, unit_i
     Ok(-balance(db, compound_id, Account::Prepaid, Some(unit_id)).await?)
 }
 
-/// Every unit of a compound with a prepaid balance above zero, and that balance.
-pub async fn prepaid_balances(db: &impl ConnectionTrait, compound_id: i64) -> Result<Vec<(i64, i64)>> {
+/// An account's balance (debits minus credits) by the unit its lines name, in one query; lines
+/// that name no unit come under None.
+pub async fn balances_by_unit(db: &impl ConnectionTrait, compound_id: i64, account: Account) -> Result<BTreeMap<Option<i64>, i64>> {
     let rows = db
         .query_all_raw(crate::db::statement(
             db,
-            "SELECT unit_id, CAST(SUM(credit - debit) AS BIGINT) AS balance FROM journal_lines \
-             WHERE compound_id = $1 AND account = $2 AND unit_id IS NOT NULL GROUP BY unit_id ORDER BY unit_id",
-            vec![compound_id.into(), Account::Prepaid.code().into()],
+            "SELECT unit_id, CAST(SUM(debit - credit) AS BIGINT) AS balance FROM journal_lines WHERE compound_id = $1 AND account = $2 GROUP BY unit_id",
+            vec![compound_id.into(), account.code().into()],
         ))
         .await?;
-    let mut balances = Vec::new();
-    for row in rows {
-        let (unit_id, balance): (i64, i64) = (row.try_get("", "unit_id")?, row.try_get("", "balance")?);
-        if balance > 0 {
-            balances.push((unit_id, balance));
-        }
-    }
-    Ok(balances)
+    rows.iter().map(|row| Ok((row.try_get("", "unit_id")?, row.try_get("", "balance")?))).collect()
+}
+
+/// Every unit of a compound with a prepaid balance above zero, and that balance.
+pub async fn prepaid_balances(db: &impl ConnectionTrait, compound_id: i64) -> Result<Vec<(i64, i64)>> {
+    let by_unit = balances_by_unit(db, compound_id, Account::Prepaid).await?;
+    // A liability: the owner's money is the credit balance.
+    Ok(by_unit.into_iter().filter_map(|(unit, balance)| Some((unit?, -balance))).filter(|(_, prepaid)| *prepaid > 0).collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

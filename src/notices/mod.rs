@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 
 use crate::{
     auth::{Actor, Permission, tenancy::find_visible},
-    error::{Error, Result},
+    error::Result,
 };
 use entity::{compound, notice};
 
@@ -84,9 +84,5 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, so
 
 pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> Result<notice::Model> {
     actor.require(Permission::ReadNotices)?;
-    let notice = notice::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("notice"))?;
-    if !actor.reaches(notice.company_id, notice.compound_id) {
-        return Err(Error::NotFound("notice"));
-    }
-    Ok(notice)
+    find_visible::<notice::Entity>(db, actor, id).await
 }

@@ -322,6 +322,12 @@ pub async fn update_unit(db: &impl ConnectionTrait, actor: &Actor, id: i64, chan
     Ok(active.update(db).await?)
 }
 
+/// The area that counts for a unit, in hundredths of a m²: registered, else surveyed, else
+/// contract (the registry makes sure it has one).
+pub fn unit_area(unit: &unit::Model) -> i64 {
+    rules::effective_area(unit.registered_area, unit.surveyed_area, unit.contract_area).map_or(0, |(area, _)| area)
+}
+
 /// A unit with the names of its building and stairwell and its current owners.
 pub struct UnitRecord {
     pub unit: unit::Model,

@@ -75,6 +75,9 @@ impl Scope {
     /// the compound's (400 on `scope_ids`).
     pub async fn check(&self, db: &impl ConnectionTrait, compound_id: i64) -> Result<()> {
         if self.kind == ScopeKind::Compound {
+            if !self.ids.is_empty() {
+                return Err(Error::invalid("scope_ids", "the whole compound takes no scope_ids; name buildings, stairwells or units with their scope"));
+            }
             return Ok(());
         }
         if self.ids.is_empty() {

@@ -513,10 +513,7 @@ pub async fn comment(db: &DatabaseConnection, config: &Config, actor: &Actor, id
 /// Adds a photo: JPEG, PNG or WebP as told by its bytes, at most 5 MB, at most 6 a ticket.
 pub async fn add_photo(db: &DatabaseConnection, actor: &Actor, id: i64, bytes: Vec<u8>) -> Result<ticket_photo::Model> {
     let ticket = find_ticket(db, actor, id).await?;
-    if bytes.len() > rules::MAX_PHOTO_BYTES {
-        return Err(Error::invalid("photo", format!("a photo is at most {} MB", rules::MAX_PHOTO_BYTES / 1024 / 1024)));
-    }
-    let content_type = rules::photo_type(&bytes).ok_or_else(|| Error::invalid("photo", "a photo must be a JPEG, PNG or WebP image (told by its content, not its name)"))?;
+    let content_type = crate::http::checked_image("photo", &bytes)?;
     use sha2::Digest;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let txn = db.begin().await?;

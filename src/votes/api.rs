@@ -7,6 +7,8 @@ use poem_openapi::{
     payload::Json,
 };
 
+use sea_orm::EntityTrait;
+
 use super::{
     NewVote, Status,
     rules::{Choice, Count, Matter, Outcome},
@@ -42,6 +44,10 @@ pub struct RuleSetView {
     pub ordinary_majority: String,
     pub ordinary_inclusive: bool,
     pub no_objection: bool,
+    /// The matters that need the special majority.
+    pub special_matters: Vec<String>,
+    /// The matters it may decide; none listed: every matter.
+    pub matters: Option<Vec<String>>,
     pub summary: String,
 }
 
@@ -60,6 +66,8 @@ impl From<vote_rule_set::Model> for RuleSetView {
             ordinary_majority: r.ordinary_majority,
             ordinary_inclusive: r.ordinary_inclusive,
             no_objection: r.no_objection,
+            special_matters: serde_json::from_str(&r.special_matters).unwrap_or_default(),
+            matters: r.matters.as_deref().and_then(|m| serde_json::from_str(m).ok()),
             summary: r.summary,
         }
     }
@@ -169,7 +177,8 @@ pub struct VoteView {
     pub title: String,
     pub description: String,
     pub matter: Matter,
-    /// Needs the special majority (raising the fund, alteration or rebuilding, common parts).
+    /// Needs the rule set's special majority (under the Civil Code: raising the fund, alteration
+    /// or rebuilding, changing common parts).
     pub special_majority: bool,
     pub scope: String,
     pub scope_ids: Vec<i64>,
@@ -193,6 +202,8 @@ pub struct VoteView {
 
 async fn vote_view(db: &sea_orm::DatabaseConnection, actor: &Actor, v: vote::Model) -> Result<VoteView, Error> {
     let matter = Matter::parse(&v.matter).ok_or_else(|| anyhow::anyhow!("vote {} has matter {:?}", v.id, v.matter))?;
+    let rule_set = vote_rule_set::Entity::find_by_id(v.rule_set.clone()).one(db).await?.ok_or_else(|| anyhow::anyhow!("rule set {} missing", v.rule_set))?;
+    let special_majority = super::parsed_rules(&rule_set)?.is_special(matter);
     let result = if v.status == Status::Closed.as_str() { Some(tally_view(super::outcome(db, &v).await?, true)) } else { None };
     let my_elector = match super::my_electors(db, actor, v.id).await?.into_iter().next() {
         Some(elector) => {
@@ -206,7 +217,7 @@ async fn vote_view(db: &sea_orm::DatabaseConnection, actor: &Actor, v: vote::Mod
         compound_id: v.compound_id,
         title: v.title,
         description: v.description,
-        special_majority: matter.is_special(),
+        special_majority,
         matter,
         scope: v.scope_kind,
         scope_ids: serde_json::from_str(&v.scope_ids).unwrap_or_default(),
@@ -248,8 +259,8 @@ pub struct ElectorateView {
     pub total_area: String,
     pub total_headcount: i64,
     pub electors: Vec<ElectorView>,
-    /// Units in scope that no one can vote for (no owner on record); they count against the
-    /// thresholds all the same.
+    /// Units in scope that no one can vote for (no owner on record, or co-owners who named no
+    /// voter); they count against the thresholds all the same.
     pub units_without_voter: Vec<i64>,
 }
 

@@ -21,7 +21,7 @@ use crate::{
     error::{Error, Result},
     jobs::Counts,
     notices::{self, NewNotice},
-    registry::{self, Scope, ScopeKind, rules::effective_area},
+    registry::{self, Scope, ScopeKind},
     types::{format_hundredths, required_lines, required_text},
 };
 use entity::{ballot, ballot_scan, compound, owner, vote, vote_elector, vote_rule_set, vote_unit};
@@ -72,24 +72,29 @@ pub async fn rule_sets(db: &impl ConnectionTrait) -> Result<Vec<vote_rule_set::M
     Ok(vote_rule_set::Entity::find().order_by_asc(vote_rule_set::Column::EffectiveFrom).all(db).await?)
 }
 
-/// The rule set named, or the national one in force on `day`; refused when it is not in force
-/// on that day.
-async fn rule_set_for(db: &impl ConnectionTrait, code: Option<&str>, day: NaiveDate) -> Result<vote_rule_set::Model> {
+/// The rule set named, or the newest national one in force on `day`; refused when it is not in
+/// force on that day or does not decide the matter.
+async fn rule_set_for(db: &impl ConnectionTrait, code: Option<&str>, day: NaiveDate, matter: Matter) -> Result<vote_rule_set::Model> {
     let all = rule_sets(db).await?;
     let in_force = |r: &vote_rule_set::Model| r.effective_from <= day && r.effective_to.is_none_or(|to| day <= to);
-    match code {
+    let rule_set = match code {
         Some(code) => {
             let rule_set = all.into_iter().find(|r| r.code == code).ok_or_else(|| Error::invalid("rule_set", format!("{code:?} is not a rule set (see GET /vote-rule-sets)")))?;
             if !in_force(&rule_set) {
                 return Err(Error::invalid("rule_set", format!("{} is not in force on the opening day {day}", rule_set.code)));
             }
-            Ok(rule_set)
+            rule_set
         }
         None => all
             .into_iter()
+            .rev()
             .find(|r| r.region == "national" && in_force(r))
-            .ok_or_else(|| Error::invalid("opens_at", format!("no national rule set is in force on {day}"))),
+            .ok_or_else(|| Error::invalid("opens_at", format!("no national rule set is in force on {day}")))?,
+    };
+    if !parsed_rules(&rule_set)?.decides(matter) {
+        return Err(Error::invalid("rule_set", format!("{} does not decide {}", rule_set.code, matter.as_str())));
     }
+    Ok(rule_set)
 }
 
 pub fn parsed_rules(row: &vote_rule_set::Model) -> Result<RuleSet> {
@@ -119,14 +124,15 @@ pub async fn insert_vote(txn: &DatabaseTransaction, actor: &Actor, compound: &co
     if opens_at < now - Duration::minutes(5) {
         return Err(Error::invalid("opens_at", "opens_at must not be in the past"));
     }
-    if new.closes_at <= opens_at {
-        return Err(Error::invalid("closes_at", "closes_at must be after opens_at"));
+    // Owners need time to read and vote; an hour is the least a vote runs.
+    if new.closes_at < opens_at + Duration::hours(1) {
+        return Err(Error::invalid("closes_at", "closes_at must be at least an hour after opens_at"));
     }
     if new.closes_at - opens_at > Duration::days(MAX_DAYS_OPEN) {
         return Err(Error::invalid("closes_at", format!("a vote runs at most {MAX_DAYS_OPEN} days")));
     }
     let opening_day = registry::local_today_at(compound, opens_at);
-    let rule_set = rule_set_for(txn, new.rule_set.as_deref(), opening_day).await?;
+    let rule_set = rule_set_for(txn, new.rule_set.as_deref(), opening_day, new.matter).await?;
     let scope = Scope::new(new.scope, &new.scope_ids);
     scope.check(txn, compound.id).await?;
     if scope.units(txn, compound.id).await?.is_empty() {
@@ -150,6 +156,14 @@ pub async fn insert_vote(txn: &DatabaseTransaction, actor: &Actor, compound: &co
     }
     .insert(txn)
     .await?)
+}
+
+/// [`bring_up_to_date`] for a vote known by id (a project's or a plan's), whoever reads it.
+pub async fn decide_if_due(db: &DatabaseConnection, vote_id: i64) -> Result<()> {
+    if let Some(vote) = vote::Entity::find_by_id(vote_id).one(db).await? {
+        bring_up_to_date(db, vote).await?;
+    }
+    Ok(())
 }
 
 /// Opens or closes the vote if its time has come, exactly once whoever gets there first.
@@ -184,7 +198,7 @@ async fn open(txn: &DatabaseTransaction, vote: vote::Model) -> Result<vote::Mode
     let mut voters: Vec<(i64, i64, Option<Option<i64>>)> = Vec::with_capacity(units.len());
     let mut names: HashMap<i64, String> = HashMap::new();
     for unit in &units {
-        let area = effective_area(unit.registered_area, unit.surveyed_area, unit.contract_area).map_or(0, |(a, _)| a);
+        let area = registry::unit_area(unit);
         let voter = if unit.developer_held {
             Some(None)
         } else {
@@ -332,16 +346,17 @@ fn result_text(vote: &vote::Model, outcome: &Outcome) -> String {
 /// A vote the actor may see: staff and the committee within their reach; an owner, a vote of a
 /// compound where they own a unit.
 pub async fn visible_vote(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<vote::Model> {
-    let vote = vote::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("vote"))?;
-    let visible = if actor.role == Role::Owner {
-        actor.require(Permission::CastBallots)?;
-        let units = registry::owned_unit_ids(db, actor).await?;
-        entity::unit::Entity::find().filter(entity::unit::Column::Id.is_in(units)).filter(entity::unit::Column::CompoundId.eq(vote.compound_id)).one(db).await?.is_some()
-    } else {
+    if actor.role != Role::Owner {
         actor.require(Permission::ReadVotes)?;
-        actor.reaches(vote.company_id, vote.compound_id)
-    };
-    if !visible {
+        return bring_up_to_date(db, find_visible::<vote::Entity>(db, actor, id).await?).await;
+    }
+    // An owner sees the votes of compounds where they own a unit, and those they stand in the
+    // electorate of (having sold since it opened).
+    actor.require(Permission::CastBallots)?;
+    let vote = vote::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound("vote"))?;
+    let units = registry::owned_unit_ids(db, actor).await?;
+    let owns_there = entity::unit::Entity::find().filter(entity::unit::Column::Id.is_in(units)).filter(entity::unit::Column::CompoundId.eq(vote.compound_id)).one(db).await?.is_some();
+    if !owns_there && my_electors(db, actor, vote.id).await?.is_empty() {
         return Err(Error::NotFound("vote"));
     }
     bring_up_to_date(db, vote).await
@@ -439,10 +454,16 @@ pub async fn cast(db: &DatabaseConnection, actor: &Actor, vote_id: i64, choice: 
     actor.require(Permission::CastBallots)?;
     let vote = visible_vote(db, actor, vote_id).await?;
     refuse_unless_open(&vote, Utc::now())?;
-    let elector = my_electors(db, actor, vote.id).await?.into_iter().next().ok_or(Error::Forbidden(
-        "only the owners of the units in the vote's scope vote, as fixed when it opened; co-owners vote through their designated voter",
-    ))?;
-    write_ballot(db, actor, &vote, elector.id, choice, Channel::Online).await
+    let electors = my_electors(db, actor, vote.id).await?;
+    if electors.is_empty() {
+        return Err(Error::Forbidden("only the owners of the units in the vote's scope vote, as fixed when it opened; co-owners vote through their designated voter"));
+    }
+    // One person entered twice as an owner (two names, one login) votes as both.
+    let mut cast = None;
+    for elector in electors {
+        cast = Some(write_ballot(db, actor, &vote, elector.id, choice, Channel::Online).await?);
+    }
+    cast.ok_or_else(|| anyhow::anyhow!("no ballot written").into())
 }
 
 /// Staff record a signed paper ballot for an elector, with its scan; it is marked as paper.
@@ -460,13 +481,7 @@ pub async fn record_paper_ballot(db: &DatabaseConnection,
         .await?
         .filter(|e| e.vote_id == vote.id)
         .ok_or_else(|| Error::invalid("elector_id", format!("{elector_id} is not an elector of vote {}", vote.id)))?;
-    if scan.is_empty() {
-        return Err(Error::invalid("scan", "attach the scan of the signed paper ballot as the body"));
-    }
-    if scan.len() > crate::tickets::rules::MAX_PHOTO_BYTES {
-        return Err(Error::invalid("scan", format!("the scan must be at most {} bytes", crate::tickets::rules::MAX_PHOTO_BYTES)));
-    }
-    let content_type = crate::tickets::rules::photo_type(&scan).ok_or_else(|| Error::invalid("scan", "the scan must be a JPEG, PNG or WebP image"))?;
+    let content_type = crate::http::checked_image("scan", &scan)?;
     write_ballot(db, actor, &vote, elector.id, choice, Channel::Paper { scan, content_type }).await
 }
 
@@ -504,10 +519,19 @@ pub async fn open_and_close_due(db: &DatabaseConnection, company_id: i64) -> Res
         .order_by_asc(vote::Column::Id)
         .all(db)
         .await?;
-    let mut counts = Counts::from([("opened", 0), ("closed", 0)]);
+    let mut counts = Counts::from([("opened", 0), ("closed", 0), ("failed", 0)]);
     for vote in due {
-        let before = vote.status.clone();
-        let after = bring_up_to_date(db, vote).await?;
+        let (id, before) = (vote.id, vote.status.clone());
+        // One vote that cannot be decided must not hold up the others: it is logged, counted,
+        // and tried again next time.
+        let after = match bring_up_to_date(db, vote).await {
+            Ok(after) => after,
+            Err(error) => {
+                tracing::error!(vote = id, %error, "could not open or close the vote");
+                *counts.entry("failed").or_default() += 1;
+                continue;
+            }
+        };
         if before == Status::Scheduled.as_str() && after.status != before {
             *counts.entry("opened").or_default() += 1;
         }

@@ -58,10 +58,6 @@ impl Matter {
         Matter::ALL.into_iter().find(|m| m.as_str() == text)
     }
 
-    /// The matters that need the special majority (Art. 278 items 6 to 8).
-    pub fn is_special(self) -> bool {
-        matches!(self, Matter::RaisingTheFund | Matter::AlterationOrRebuilding | Matter::ChangingCommonParts)
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
@@ -151,6 +147,11 @@ pub struct RuleSet {
     pub special: Threshold,
     pub ordinary: Threshold,
     pub no_objection: bool,
+    /// The matters that need the special majority (Civil Code: raising the fund, alteration or
+    /// rebuilding, changing common parts).
+    pub special_matters: Vec<Matter>,
+    /// The matters the rule set may decide; None: every matter.
+    pub matters: Option<Vec<Matter>>,
 }
 
 impl RuleSet {
@@ -169,8 +170,26 @@ impl RuleSet {
             special: Threshold { fraction: Fraction::parse(&row.special_majority)?, inclusive: row.special_inclusive },
             ordinary: Threshold { fraction: Fraction::parse(&row.ordinary_majority)?, inclusive: row.ordinary_inclusive },
             no_objection: row.no_objection,
+            special_matters: matters(&row.special_matters)?,
+            matters: match &row.matters {
+                Some(text) => Some(matters(text)?),
+                None => None,
+            },
         })
     }
+
+    pub fn is_special(&self, matter: Matter) -> bool {
+        self.special_matters.contains(&matter)
+    }
+
+    pub fn decides(&self, matter: Matter) -> bool {
+        self.matters.as_ref().is_none_or(|m| m.contains(&matter))
+    }
+}
+
+fn matters(json: &str) -> Option<Vec<Matter>> {
+    let names: Vec<String> = serde_json::from_str(json).ok()?;
+    names.iter().map(|n| Matter::parse(n)).collect()
 }
 
 /// Area (hundredths of a m²) and headcount.
@@ -250,7 +269,7 @@ pub fn tally(rules: &RuleSet, matter: Matter, counts: Counts) -> Outcome {
         check("quorum_area", format!("{} of the area takes part", at_least.describe()), at_least, participating.area, counts.electorate.area);
         check("quorum_headcount", format!("{} of the owners take part", at_least.describe()), at_least, participating.headcount, counts.electorate.headcount);
     }
-    let threshold = if matter.is_special() { rules.special } else { rules.ordinary };
+    let threshold = if rules.is_special(matter) { rules.special } else { rules.ordinary };
     let (base, of) = match rules.base {
         Base::Participating => (participating, "participating"),
         Base::All => (counts.electorate, "all the"),
@@ -293,6 +312,8 @@ mod tests {
             special: Threshold { fraction: third(3, 4), inclusive: true },
             ordinary: Threshold { fraction: third(1, 2), inclusive: false },
             no_objection: false,
+            special_matters: vec![Matter::RaisingTheFund, Matter::AlterationOrRebuilding, Matter::ChangingCommonParts],
+            matters: None,
         }
     }
 
@@ -352,6 +373,8 @@ mod tests {
             special: Threshold { fraction: Fraction { num: 2, den: 3 }, inclusive: true },
             ordinary: Threshold { fraction: Fraction { num: 2, den: 3 }, inclusive: true },
             no_objection: true,
+            special_matters: vec![Matter::AlterationOrRebuilding],
+            matters: Some(vec![Matter::AlterationOrRebuilding]),
         };
         assert!(tally(&rules, Matter::AlterationOrRebuilding, counts((600, 6), (400, 4), (0, 0))).passed);
         let objected = tally(&rules, Matter::AlterationOrRebuilding, counts((600, 6), (500, 5), (100, 1)));

@@ -449,7 +449,7 @@ pub const SCAN: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', 
 /// Creates a vote open now, closing in an hour, as `token`.
 pub async fn open_vote(app: &TestApp, token: &str, compound_id: i64, body: Value) -> Value {
     let mut body = body;
-    body["closes_at"] = json!((chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
+    body["closes_at"] = json!((chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339());
     let (status, vote) = app.post(&format!("/compounds/{compound_id}/votes"), token, body).await;
     assert_eq!(status, StatusCode::OK, "create vote: {vote}");
     assert_eq!(vote["status"], "open", "{vote}");
