@@ -2,6 +2,7 @@
 //!
 //! [`Application::build`] connects and migrates the database and binds the listener;
 //! [`App::run_until_stopped`] serves until the process is asked to stop.
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod config;

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A notice (公告) to a compound's owners. A published one is never changed.
+/// A notice (公告) to the owners of a compound, or of some of its buildings or stairwells.
+/// Disclosures, once published, are never changed: a correction is a new notice superseding it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "notices")]
 pub struct Model {
@@ -12,13 +13,24 @@ pub struct Model {
     pub category: String,
     pub title: String,
     pub body: String,
-    /// draft | published
+    /// plain | markdown
+    pub body_format: String,
+    /// compound | buildings | stairwells
+    pub audience_kind: String,
+    /// JSON array of building or stairwell ids
+    pub audience_ids: String,
+    /// draft | scheduled | published
     pub status: String,
+    pub pinned: bool,
     /// What it reports on, e.g. "vote:3"
     pub source: Option<String>,
+    pub supersedes_id: Option<i64>,
     pub created_by: i64,
+    pub author_role: String,
     pub created_at: DateTimeUtc,
+    pub publish_at: Option<DateTimeUtc>,
     pub published_at: Option<DateTimeUtc>,
+    pub expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

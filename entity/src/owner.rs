@@ -15,6 +15,8 @@ pub struct Model {
     pub id_number_masked: Option<String>,
     /// The owner's login, once they have one.
     pub user_id: Option<i64>,
+    /// Every notice by email; otherwise only emergencies and outages.
+    pub email_every_notice: bool,
     pub created_at: DateTimeUtc,
 }
 

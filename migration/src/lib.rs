@@ -6,6 +6,7 @@ mod m20261127_000002_billing_and_ledger;
 mod m20261127_000003_jobs_and_mail;
 mod m20261127_000004_tickets;
 mod m20261127_000005_funds_and_votes;
+mod m20261127_000006_notices_and_audit;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_jobs_and_mail::Migration),
             Box::new(m20261127_000004_tickets::Migration),
             Box::new(m20261127_000005_funds_and_votes::Migration),
+            Box::new(m20261127_000006_notices_and_audit::Migration),
         ]
     }
 }

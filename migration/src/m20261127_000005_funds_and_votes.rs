@@ -1,6 +1,5 @@
 //! The maintenance fund's sub-ledgers and repair projects, owners' votes with their rule sets,
-//! elevator-retrofit cost-sharing plans, and notices (drafted by those steps; published ones
-//! are kept for good).
+//! and elevator-retrofit cost-sharing plans.
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::m20261127_000001_registry_and_accounts::index;
@@ -224,22 +223,6 @@ impl MigrationTrait for Migration {
                 .col(big_integer("share"))
                 .col(string("payer"))
                 .to_owned(),
-            Table::create()
-                .table("notices")
-                .col(big_pk_auto("id"))
-                .col(big_integer("company_id"))
-                .col(big_integer("compound_id"))
-                .col(string("category"))
-                .col(string("title"))
-                .col(text("body"))
-                // draft | published
-                .col(string("status"))
-                // What it reports on, e.g. "vote:3", "fund_project:2".
-                .col(string_null("source"))
-                .col(big_integer("created_by"))
-                .col(timestamp_with_time_zone("created_at"))
-                .col(timestamp_with_time_zone_null("published_at"))
-                .to_owned(),
         ];
         for table in tables {
             manager.create_table(table).await?;
@@ -258,7 +241,6 @@ impl MigrationTrait for Migration {
             index("ballots", "ix_ballots_vote", &["vote_id", "elector_id", "id"], false),
             index("elevator_plans", "ix_elevator_plans_stairwell", &["stairwell_id", "id"], false),
             index("elevator_shares", "ux_elevator_shares", &["plan_id", "unit_id"], true),
-            index("notices", "ix_notices_compound", &["compound_id", "id"], false),
         ];
         for index in indexes {
             manager.create_index(index).await?;

@@ -104,8 +104,18 @@ pub enum Permission {
     RouteRepairCosts,
     /// Ticket statistics.
     ReadTicketStats,
-    /// Read the notices of a compound (owners read theirs through their own views).
+    /// Read the notices of a compound, with their read counts (owners read theirs through
+    /// `/me/notices`).
     ReadNotices,
+    /// Write, schedule, publish and correct notices (staff, and the committee of the compound).
+    WriteNotices,
+    /// Read notices addressed to one's units, acknowledge them, choose notice emails.
+    ReadOwnNotices,
+    /// The committee's audit desk: collection, arrears aging, income statement, fund, journal,
+    /// staff actions, the annual disclosure pack (read-only).
+    ReadAudit,
+    /// Publish the annual disclosure pack as a notice.
+    PublishDisclosures,
     /// Read maintenance-fund sub-ledgers, the check against the journal, and repair projects.
     ReadFund,
     /// Set the fund standard, record initial deposits, allocate interest and common income.
@@ -145,6 +155,9 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ManageTicketSetup | RouteRepairCosts => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
         ReadTicketStats => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),
         ReadNotices => role != Owner,
+        WriteNotices | PublishDisclosures => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),
+        ReadOwnNotices => role == Owner,
+        ReadAudit => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),
         ReadFund | ReadVotes => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Cashier | Committee),
         ManageFund | ManageFundProjects | RecordPaperBallots | ManageElevatorPlans => matches!(role, PlatformAdmin | CompanyAdmin | Manager),
         OpenVotes => matches!(role, PlatformAdmin | CompanyAdmin | Manager | Committee),

@@ -129,7 +129,7 @@ fn split_text(lines: &[ShareLine]) -> String {
         .join("\n")
 }
 
-async fn write_notice(txn: &impl ConnectionTrait, actor: &Actor, project: &fund_project::Model, category: NoticeCategory, title: String, body: String, published: bool) -> Result<()> {
+async fn write_notice(txn: &DatabaseTransaction, actor: &Actor, project: &fund_project::Model, category: NoticeCategory, title: String, body: String, published: bool) -> Result<()> {
     notices::write(
         txn,
         actor,
@@ -139,6 +139,7 @@ async fn write_notice(txn: &impl ConnectionTrait, actor: &Actor, project: &fund_
             category,
             title,
             body,
+            audience: Scope::stored(&project.scope_kind, &project.scope_ids)?,
             source: format!("fund_project:{}", project.id),
             published,
         },

@@ -1,15 +1,16 @@
 //! The HTTP edge: routes, the OpenAPI document, the docs UI and the error conversion.
 mod body;
 mod image;
+mod staff_log;
 
 pub use body::JsonBody;
-pub use image::{ImageFile, ImageUpload, checked_image};
+pub use image::{ImageFile, ImageUpload, checked_image, image_type};
 
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::StatusCode};
 use poem_openapi::{OpenApiService, Tags};
 use sea_orm::ConnectionTrait;
 
-use crate::{AppState, auth, billing, elevator, error::problem_for_poem_error, funds, jobs, ledger, mail, notices, payments, registry, reminders, tickets, votes};
+use crate::{AppState, audit, auth, billing, elevator, error::problem_for_poem_error, funds, jobs, ledger, mail, notices, payments, registry, reminders, tickets, votes};
 
 /// One tag per business area; every operation carries exactly one.
 #[derive(Tags)]
@@ -41,9 +42,12 @@ pub enum Area {
     /// Owners' votes by the Civil Code's area-and-headcount rules, and elevator-retrofit plans.
     #[oai(rename = "votes")]
     Votes,
-    /// Notices to owners written by the fund's steps and the votes.
+    /// Notices to owners: audience, scheduling, read receipts, disclosures and corrections.
     #[oai(rename = "notices")]
     Notices,
+    /// The owners' committee's audit desk: read-only reports, each as JSON and CSV.
+    #[oai(rename = "audit")]
+    Audit,
 }
 
 pub fn routes(state: AppState) -> impl poem::Endpoint {
@@ -62,19 +66,22 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
             votes::api::VotesApi(state.clone()),
             elevator::api::ElevatorApi(state.clone()),
             notices::api::NoticesApi(state.clone()),
+            audit::api::AuditApi(state.clone()),
         ),
         "wuye",
         env!("CARGO_PKG_VERSION"),
     )
-    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox, repair tickets, the maintenance fund, owners' votes and elevator retrofits.");
+    .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox, repair tickets, the maintenance fund, owners' votes and elevator retrofits, notices, and the committee's audit desk.");
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let max_body = state.config.max_body_bytes;
+    let db = state.db.clone();
     Route::new()
         .at("/health", poem::get(health))
         .nest("/", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .around(move |next, request| staff_log::record(next, request, db.clone()))
         .around(move |next, request| limit_body(next, request, max_body))
         .data(state)
         .catch_all_error(|error| async move { problem_for_poem_error(error) })

@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use crate::{
     AppState,
     auth::{self, Actor, Permission},
-    billing, funds, payments, reminders, tickets, votes,
+    billing, funds, notices, payments, reminders, tickets, votes,
     config::Config,
     error::{Error, Result},
     types::Period,
@@ -54,6 +54,8 @@ pub enum Job {
     FundTopUps,
     /// Opens and closes owners' votes whose time has come, publishing each result.
     Votes,
+    /// Publishes (and emails) the notices scheduled for now.
+    Notices,
 }
 
 /// What a tick missed while no replica was running does when one comes back.
@@ -79,8 +81,17 @@ impl CatchUp {
 const MAX_TICKS_PER_ROUND: usize = 100;
 
 impl Job {
-    pub const ALL: [Job; 8] =
-        [Job::BillRun, Job::LateFees, Job::ArrearsReminders, Job::SessionCleanup, Job::TicketSla, Job::TicketAutoClose, Job::FundTopUps, Job::Votes];
+    pub const ALL: [Job; 9] = [
+        Job::BillRun,
+        Job::LateFees,
+        Job::ArrearsReminders,
+        Job::SessionCleanup,
+        Job::TicketSla,
+        Job::TicketAutoClose,
+        Job::FundTopUps,
+        Job::Votes,
+        Job::Notices,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -92,6 +103,7 @@ impl Job {
             Job::TicketAutoClose => "ticket_auto_close",
             Job::FundTopUps => "fund_top_ups",
             Job::Votes => "votes",
+            Job::Notices => "notices",
         }
     }
 
@@ -116,13 +128,15 @@ impl Job {
             Job::FundTopUps => "0 30 9 * * *",
             // Every minute: a vote closes at its minute, and its result is published then.
             Job::Votes => "0 * * * * *",
+            // Every minute: a notice set for 08:00 is out at 08:00.
+            Job::Notices => "0 * * * * *",
         }
     }
 
     pub fn catch_up(self) -> CatchUp {
         match self {
             Job::BillRun => CatchUp::Each { at_most: 3 },
-            Job::LateFees | Job::ArrearsReminders | Job::SessionCleanup | Job::TicketSla | Job::TicketAutoClose | Job::FundTopUps | Job::Votes => CatchUp::Latest,
+            Job::LateFees | Job::ArrearsReminders | Job::SessionCleanup | Job::TicketSla | Job::TicketAutoClose | Job::FundTopUps | Job::Votes | Job::Notices => CatchUp::Latest,
         }
     }
 
@@ -514,6 +528,7 @@ async fn perform(state: AppState, job: Job, run: job_run::Model) -> Result<Count
         (Job::TicketAutoClose, Some(company)) => tickets::close_resolved(db, &state.config, company).await,
         (Job::FundTopUps, Some(company)) => funds::send_top_up_notices(db, &state.config, company).await,
         (Job::Votes, Some(company)) => votes::open_and_close_due(db, company).await,
+        (Job::Notices, Some(company)) => notices::publish_due(db, company).await,
         (_, None) => Err(Error::invalid("job", format!("{} is a company job and this run names no company", job.name()))),
     }
 }

@@ -301,6 +301,7 @@ async fn close(txn: &DatabaseTransaction, vote: vote::Model) -> Result<vote::Mod
             category: notices::NoticeCategory::VoteResult,
             title: format!("表决结果 Vote result: {}", vote.title),
             body: result_text(&vote, &outcome),
+            audience: Scope::stored(&vote.scope_kind, &vote.scope_ids)?,
             source: format!("vote:{}", vote.id),
             published: true,
         },

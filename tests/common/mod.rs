@@ -323,6 +323,7 @@ pub const WORKERS_ON: &[(&str, &str)] = &[
     ("WUYE_JOB_TICKET_AUTO_CLOSE", "off"),
     ("WUYE_JOB_FUND_TOP_UPS", "off"),
     ("WUYE_JOB_VOTES", "off"),
+    ("WUYE_JOB_NOTICES", "off"),
 ];
 
 /// `WORKERS_ON` with more settings.
