@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use crate::{
     Config,
     auth::{self, Actor, NewAccount, Role},
-    billing, elevator, funds, payments,
+    billing, elevator, funds, notices, payments,
     registry::{self, NewCompound, import},
     tickets::{self, Assignment, Category, Location, NewTechnicianGroup, NewTicket, Priority, Status, Transition, Urgency},
 };
@@ -165,6 +165,7 @@ pub async fn seed(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Ve
     }
     let roof_leak = repair_tickets(db, config, &system, wangjiao, first_owner.unit_id).await.map_err(fail)?;
     fund_and_votes(db, &system, wangjiao, first_owner.unit_id, roof_leak).await.map_err(fail)?;
+    notices_for_owners(db, &system, wangjiao).await.map_err(fail)?;
     Ok(logins)
 }
 
@@ -201,6 +202,29 @@ async fn repair_tickets(db: &DatabaseConnection, config: &Config, system: &Actor
     }
     tickets::transition(db, config, system, resolved.id, Transition { to: Status::Resolved, version: resolved.version, priority: None, note: None }).await?;
     Ok(resolved.id)
+}
+
+/// 旺角家园's notice board: the service desk's numbers (pinned), the fee schedule (a
+/// disclosure), and next week's water outage.
+async fn notices_for_owners(db: &DatabaseConnection, system: &Actor, compound_id: i64) -> crate::error::Result<()> {
+    let draft = |category, title: &str, body: &str, pinned| notices::NoticeDraft {
+        category,
+        title: title.into(),
+        body: body.into(),
+        body_format: notices::BodyFormat::Markdown,
+        audience: registry::ScopeKind::Compound,
+        audience_ids: vec![],
+        draft: false,
+        publish_at: None,
+        expires_at: None,
+        pinned,
+        supersedes_id: None,
+    };
+    use notices::NoticeCategory::{FeeSchedule, General, Outage};
+    notices::create(db, system, compound_id, draft(General, "物业服务中心电话", "**24 小时值班**：0571-8888 6666\n\n报修也可在线提交。", true)).await?;
+    notices::create(db, system, compound_id, draft(FeeSchedule, "物业服务收费标准公示", "住宅物业费 **1.20 元/m²·月**，按产权面积计收；逾期每日加收 0.03% 滞纳金。", false)).await?;
+    notices::create(db, system, compound_id, draft(Outage, "下周二停水通知", "因二次供水改造，下周二 9:00-15:00 全小区停水，请提前储水。", false)).await?;
+    Ok(())
 }
 
 /// 旺角家园's maintenance fund and votes: initial deposits of 90 元/m² (2010), a year's interest,

@@ -71,4 +71,9 @@ async fn the_demo_seeds_once_and_shows_every_area() {
     let matters: Vec<&str> = votes.as_array().unwrap().iter().map(|v| v["matter"].as_str().unwrap()).collect();
     assert_eq!(matters, ["alteration_or_rebuilding", "using_the_fund"], "{votes}");
     assert!(votes.as_array().unwrap().iter().all(|v| v["status"] == "open"), "{votes}");
+    // The notice board: pinned first, then newest; the roof repair's prior notice reached the
+    // owners of that building.
+    let (_, board) = app.get("/me/notices", &owner).await;
+    let titles: Vec<&str> = board.as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["物业服务中心电话", "下周二停水通知", "物业服务收费标准公示", "应急维修告知 Emergency repair: 顶楼楼梯间屋面防水抢修"], "{board}");
 }
