@@ -32,7 +32,7 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
     let before = if matches!(method, Method::PUT | Method::PATCH | Method::DELETE) { read_before(&*next, &request).await } else { None };
     let from = from_where(&request);
     let user_agent = request.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(300).collect();
-    let request_text = kept(&body, request.content_type());
+    let request_text = kept(&redacted(&body), request.content_type());
     let response = next.call(request).await?.into_response();
     if !response.status().is_success() {
         return Ok(response);
@@ -95,6 +95,33 @@ fn from_where(request: &Request) -> String {
     }
 }
 
+/// A JSON body with every password, token and secret replaced: the log is read by auditors.
+fn redacted(body: &[u8]) -> Vec<u8> {
+    fn hide(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(fields) => {
+                for (key, field) in fields.iter_mut() {
+                    let key = key.to_ascii_lowercase();
+                    if key.contains("password") || key.contains("token") || key.contains("secret") {
+                        *field = serde_json::Value::String("***".into());
+                    } else {
+                        hide(field);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(hide),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            hide(&mut value);
+            value.to_string().into_bytes()
+        }
+        Err(_) => body.to_vec(),
+    }
+}
+
 /// Text bodies as they were (truncated); files by their size and type.
 fn kept(bytes: &[u8], content_type: Option<&str>) -> Option<String> {
     if bytes.is_empty() {
@@ -135,5 +162,7 @@ mod tests {
         assert_eq!(compound_of("/users", [Some(r#"{"id":1}"#), None]), None);
         assert_eq!(kept(&[0xFF, 0xD8], Some("image/jpeg")), Some("(2 bytes of image/jpeg)".into()));
         assert_eq!(kept(b"{\"a\":1}", Some("application/json")), Some("{\"a\":1}".into()));
+        let account = br#"{"email":"a@b.c","password":"correct-horse","nested":[{"api_token":"x"}]}"#;
+        assert_eq!(String::from_utf8(redacted(account)).unwrap(), r#"{"email":"a@b.c","nested":[{"api_token":"***"}],"password":"***"}"#);
     }
 }

@@ -288,6 +288,7 @@ mod tests {
             email: None,
             id_number_masked: None,
             user_id: None,
+            email_every_notice: false,
             created_at: Utc::now(),
         };
         let history = vec![
