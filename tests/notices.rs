@@ -241,6 +241,12 @@ async fn the_committee_writes_for_its_compound_only_and_staff_changes_are_logged
         assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
     }
 
+    // Each side changes its own notices; only owners acknowledge.
+    let (status, problem) = app.patch(&format!("/notices/{}", id_of(&written)), manager, json!({ "pinned": true })).await;
+    assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
+    let (status, problem) = app.post(&format!("/notices/{}/read", id_of(&written)), manager, json!({})).await;
+    assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
+
     // Staff changes are on record with before and after; owners' own actions are not staff's.
     let (status, unit) = app.patch(&format!("/units/{}", tenant.unit_id), manager, json!({ "vacant": true })).await;
     assert_eq!(status, StatusCode::OK, "{unit}");

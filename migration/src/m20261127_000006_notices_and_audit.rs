@@ -87,6 +87,7 @@ impl MigrationTrait for Migration {
         let indexes = [
             index("notices", "ix_notices_compound", &["compound_id", "status", "id"], false),
             index("notices", "ix_notices_due", &["status", "publish_at"], false),
+            index("notices", "ix_notices_supersedes", &["supersedes_id"], false),
             index("notice_attachments", "ix_notice_attachments_notice", &["notice_id"], false),
             index("notice_reads", "ix_notice_reads_owner", &["owner_id"], false),
             index("staff_actions", "ix_staff_actions_compound", &["compound_id", "at"], false),

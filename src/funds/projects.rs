@@ -118,11 +118,13 @@ pub async fn split(db: &impl ConnectionTrait, project: &fund_project::Model, amo
         .collect())
 }
 
+/// The split as published: unit, area, share, and who pays (the owner or the developer), but
+/// no names: a published notice is kept for good and reaches every owner of the scope.
 fn split_text(lines: &[ShareLine]) -> String {
     lines
         .iter()
         .map(|l| {
-            let payer = if l.payer == Payer::Developer { "开发商 developer".to_string() } else { l.unit.owners.iter().map(|(_, o)| o.name.clone()).collect::<Vec<_>>().join("、") };
+            let payer = if l.payer == Payer::Developer { "开发商 developer" } else { "业主 owner" };
             format!("{}\t{} m²\t{}\t{payer}", l.unit.label(), crate::types::format_hundredths(l.area), l.share)
         })
         .collect::<Vec<_>>()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use poem::{Body, Endpoint, IntoResponse, Request, Response, http::Method};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
 
 use crate::auth::{self, Role};
 use entity::staff_action;
@@ -17,6 +17,7 @@ const MAX_KEPT_CHARS: usize = 20_000;
 pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: DatabaseConnection) -> poem::Result<Response> {
     let changes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let path = request.uri().path().to_string();
+    let path_and_query = request.uri().path_and_query().map_or_else(|| path.clone(), |p| p.as_str().to_string());
     // Logging in and out, and the gateway's signed callback, are not staff changes.
     let logged = changes && !path.starts_with("/auth/") && !path.starts_with("/gateway/");
     let actor = match bearer(&request).filter(|_| logged) {
@@ -42,12 +43,12 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
     let after = kept(&answer, parts.headers.get("content-type").and_then(|v| v.to_str().ok()));
     let row = staff_action::ActiveModel {
         company_id: Set(actor.company_id),
-        compound_id: Set(compound_of(&path, [after.as_deref(), before.as_deref()])),
+        compound_id: Set(compound_of(&db, &path, [after.as_deref(), before.as_deref()]).await),
         user_id: Set(actor.user_id),
         user_name: Set(actor.name.clone()),
         role: Set(actor.role.as_str().into()),
         method: Set(method.to_string()),
-        path: Set(path.chars().take(500).collect()),
+        path: Set(path_and_query.chars().take(500).collect()),
         status: Set(parts.status.as_u16() as i32),
         ip: Set(from),
         user_agent: Set(user_agent),
@@ -64,9 +65,11 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
     Ok(Response::from_parts(parts, Body::from(answer)))
 }
 
+/// The bearer token, however the scheme is written (the token check accepts any case).
 fn bearer(request: &Request) -> Option<String> {
-    let header = request.headers().get("authorization")?.to_str().ok()?;
-    header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(|t| t.trim().to_string())
+    let header = request.headers().get("authorization")?.to_str().ok()?.trim();
+    let (scheme, token) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
 /// The record as the same caller would have read it just before: a GET of the same path.
@@ -95,14 +98,16 @@ fn from_where(request: &Request) -> String {
     }
 }
 
-/// A JSON body with every password, token and secret replaced: the log is read by auditors.
+/// A JSON body with every password, token, secret and ID number replaced: the log is read by
+/// auditors and kept for good.
 fn redacted(body: &[u8]) -> Vec<u8> {
     fn hide(value: &mut serde_json::Value) {
         match value {
             serde_json::Value::Object(fields) => {
                 for (key, field) in fields.iter_mut() {
                     let key = key.to_ascii_lowercase();
-                    if key.contains("password") || key.contains("token") || key.contains("secret") {
+                    // ID numbers are kept masked everywhere else; here not at all.
+                    if key.contains("password") || key.contains("token") || key.contains("secret") || key.contains("id_number") {
                         *field = serde_json::Value::String("***".into());
                     } else {
                         hide(field);
@@ -122,27 +127,63 @@ fn redacted(body: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Text bodies as they were (truncated); files by their size and type.
+/// JSON bodies as they were (truncated); anything else (uploaded spreadsheets, photos, CSV
+/// downloads) by its size, type and SHA-256 only: a spreadsheet of owners is not a log entry.
 fn kept(bytes: &[u8], content_type: Option<&str>) -> Option<String> {
     if bytes.is_empty() {
         return None;
     }
-    let textual = content_type.is_none_or(|t| t.contains("json") || t.starts_with("text/"));
+    let json = content_type.is_some_and(|t| t.contains("json"));
     match std::str::from_utf8(bytes) {
-        Ok(text) if textual => Some(text.chars().take(MAX_KEPT_CHARS).collect()),
-        _ => Some(format!("({} bytes of {})", bytes.len(), content_type.unwrap_or("unknown type"))),
+        Ok(text) if json => Some(text.chars().take(MAX_KEPT_CHARS).collect()),
+        _ => {
+            use sha2::Digest;
+            let sha256 = hex::encode(sha2::Sha256::digest(bytes));
+            Some(format!("({} bytes of {}, sha256 {sha256})", bytes.len(), content_type.unwrap_or("unknown type")))
+        }
     }
 }
 
-/// The compound a change concerns: from the path (`/compounds/{id}/...`), else from the record
-/// after or before it.
-fn compound_of(path: &str, records: [Option<&str>; 2]) -> Option<i64> {
-    let mut segments = path.split('/').skip_while(|s| *s != "compounds");
-    if segments.next().is_some()
-        && let Some(id) = segments.next().and_then(|s| s.parse().ok())
-    {
-        return Some(id);
+/// The tables whose rows a path names, for the compound they belong to.
+const RESOURCES: &[(&str, &str)] = &[
+    ("units", "units"),
+    ("buildings", "buildings"),
+    ("stairwells", "stairwells"),
+    ("bills", "bills"),
+    ("payments", "payments"),
+    ("payment-orders", "payment_orders"),
+    ("fee-items", "fee_items"),
+    ("tickets", "tickets"),
+    ("ticket-photos", "ticket_photos"),
+    ("notices", "notices"),
+    ("notice-attachments", "notice_attachments"),
+    ("fund-projects", "fund_projects"),
+    ("votes", "votes"),
+    ("elevator-plans", "elevator_plans"),
+    ("outbox", "outbox_messages"),
+];
+
+/// The compound a change concerns: the compound the path names (`/compounds/{id}/...`), or the
+/// one its record belongs to (`/units/{id}/...`), else the one the answer or the record before
+/// names. None for changes above any compound (logins, companies).
+async fn compound_of(db: &DatabaseConnection, path: &str, records: [Option<&str>; 2]) -> Option<i64> {
+    let mut segments = path.trim_start_matches('/').split('/');
+    if let (Some(resource), Some(Ok(id))) = (segments.next(), segments.next().map(str::parse::<i64>)) {
+        if resource == "compounds" {
+            return Some(id);
+        }
+        if let Some((_, table)) = RESOURCES.iter().find(|(name, _)| *name == resource) {
+            let sql = format!("SELECT compound_id FROM {table} WHERE id = $1");
+            let row = db.query_one_raw(crate::db::statement(db, &sql, vec![id.into()])).await.ok().flatten();
+            if let Some(compound_id) = row.and_then(|r| r.try_get::<i64>("", "compound_id").ok()) {
+                return Some(compound_id);
+            }
+        }
     }
+    compound_named(records)
+}
+
+fn compound_named(records: [Option<&str>; 2]) -> Option<i64> {
     records.into_iter().flatten().find_map(|text| {
         let value: serde_json::Value = serde_json::from_str(text).ok()?;
         let record = if value.is_array() { value.get(0)? } else { &value };
@@ -155,12 +196,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_compound_comes_from_the_path_or_the_record() {
-        assert_eq!(compound_of("/compounds/7/notices", [None, None]), Some(7));
-        assert_eq!(compound_of("/units/3", [Some(r#"{"id":3,"compound_id":9}"#), None]), Some(9));
-        assert_eq!(compound_of("/units/3/payments", [Some(r#"[{"compound_id":4}]"#), None]), Some(4));
-        assert_eq!(compound_of("/users", [Some(r#"{"id":1}"#), None]), None);
-        assert_eq!(kept(&[0xFF, 0xD8], Some("image/jpeg")), Some("(2 bytes of image/jpeg)".into()));
+    fn the_compound_comes_from_the_record_and_files_are_kept_by_size() {
+        assert_eq!(compound_named([Some(r#"{"id":3,"compound_id":9}"#), None]), Some(9));
+        assert_eq!(compound_named([Some(r#"[{"compound_id":4}]"#), None]), Some(4));
+        assert_eq!(compound_named([Some(r#"{"id":1}"#), None]), None);
+        assert!(kept(&[0xFF, 0xD8], Some("image/jpeg")).unwrap().starts_with("(2 bytes of image/jpeg, sha256 "));
+        assert!(kept(b"building,number\n1,101", Some("text/csv")).unwrap().starts_with("(21 bytes of text/csv"));
         assert_eq!(kept(b"{\"a\":1}", Some("application/json")), Some("{\"a\":1}".into()));
         let account = br#"{"email":"a@b.c","password":"correct-horse","nested":[{"api_token":"x"}]}"#;
         assert_eq!(String::from_utf8(redacted(account)).unwrap(), r#"{"email":"a@b.c","nested":[{"api_token":"***"}],"password":"***"}"#);

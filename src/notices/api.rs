@@ -162,11 +162,18 @@ impl NoticesApi {
         Ok(Json(view(&self.0.db, &auth.0, notice, None).await?))
     }
 
-    /// A compound's notices in every state, newest first, with how many of the audience read
-    /// each; `source` (e.g. `vote:3`) narrows them to one record's.
+    /// A compound's notices in every state, newest first (50 a page), with how many of the
+    /// audience read each; `source` (e.g. `vote:3`) narrows them to one record's.
     #[oai(path = "/compounds/:id/notices", method = "get")]
-    async fn list(&self, auth: BearerAuth, id: Path<i64>, source: Query<Option<String>>) -> Reply<Vec<NoticeView>> {
-        let notices = super::list(&self.0.db, &auth.0, id.0, source.0.as_deref()).await?;
+    async fn list(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        #[oai(validator(max_length = 100))] source: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))] page: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] per_page: Query<Option<u64>>,
+    ) -> Reply<Vec<NoticeView>> {
+        let notices = super::list(&self.0.db, &auth.0, id.0, source.0.as_deref(), page.0.unwrap_or(1), per_page.0.unwrap_or(50)).await?;
         Ok(Json(views(&self.0.db, &auth.0, notices.into_iter().map(|n| (n, None)).collect()).await?))
     }
 
@@ -174,7 +181,7 @@ impl NoticesApi {
     #[oai(path = "/notices/:id", method = "get")]
     async fn get(&self, auth: BearerAuth, id: Path<i64>) -> Reply<NoticeView> {
         let notice = super::get(&self.0.db, &auth.0, id.0).await?;
-        let read = if auth.0.role == Role::Owner { Some(super::my_notices(&self.0.db, &auth.0).await?.iter().any(|(n, read)| n.id == notice.id && *read)) } else { None };
+        let read = if auth.0.role == Role::Owner { Some(super::has_read(&self.0.db, &auth.0, notice.id).await?) } else { None };
         Ok(Json(view(&self.0.db, &auth.0, notice, read).await?))
     }
 

@@ -253,6 +253,9 @@ async fn checked_audience(db: &impl ConnectionTrait, compound_id: i64, kind: Sco
     if kind == ScopeKind::Units {
         return Err(Error::invalid("audience", "a notice goes to the compound, buildings or stairwells"));
     }
+    if ids.len() > 1000 {
+        return Err(Error::invalid("audience_ids", "at most 1000 buildings or stairwells"));
+    }
     let scope = Scope::new(kind, ids);
     scope.check(db, compound_id).await.map_err(|e| match e {
         Error::Invalid { message, .. } => Error::invalid("audience_ids", message),
@@ -338,14 +341,32 @@ pub struct NoticeChanges {
     pub pinned: Option<bool>,
 }
 
-/// A notice to change, locked: within reach of a writer of notices, and never a published
-/// disclosure.
-async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64) -> Result<notice::Model> {
+/// What is done to a notice.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Change,
+    Delete,
+    Attach,
+    Publish,
+}
+
+/// A notice to change, locked: within reach of a writer of notices on the side that wrote it
+/// (the committee's by the committee, the company's and the service's by company staff), never
+/// a published disclosure, and, for one the service wrote (a vote's, a fund project's), only
+/// to publish it as written.
+async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64, step: Step) -> Result<notice::Model> {
     actor.require(Permission::WriteNotices)?;
     let notice = lock_visible::<notice::Entity>(txn, actor, id).await?;
+    let committee_wrote = notice.author_role == Role::Committee.as_str();
+    if committee_wrote != (actor.role == Role::Committee) {
+        return Err(Error::Forbidden("a notice is changed by the side that wrote it: the committee's by the committee, the company's by its staff"));
+    }
     let disclosure = NoticeCategory::parse(&notice.category).is_some_and(NoticeCategory::is_disclosure);
     if disclosure && notice.status == Status::Published.as_str() {
         return Err(Error::conflict("status", "a published disclosure is never changed: publish a correction that supersedes it (supersedes_id)"));
+    }
+    if notice.source.is_some() && step != Step::Publish {
+        return Err(Error::conflict("source", "this notice reports a vote or a fund project as the service wrote it: it may only be published"));
     }
     Ok(notice)
 }
@@ -354,7 +375,7 @@ async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64) -> Result
 /// it is pinned and when it expires.
 pub async fn change(db: &DatabaseConnection, actor: &Actor, id: i64, changes: NoticeChanges) -> Result<notice::Model> {
     let txn = db.begin().await?;
-    let current = for_change(&txn, actor, id).await?;
+    let current = for_change(&txn, actor, id, Step::Change).await?;
     let published = current.status == Status::Published.as_str();
     let content_changed = changes.title.is_some()
         || changes.body.is_some()
@@ -367,15 +388,19 @@ pub async fn change(db: &DatabaseConnection, actor: &Actor, id: i64, changes: No
         return Err(Error::conflict("status", "a published notice keeps its content: change only pinned or expires_at, or publish a correction"));
     }
     let (title, body) = checked_text(changes.title.as_deref().unwrap_or(&current.title), changes.body.as_deref().unwrap_or(&current.body))?;
-    let kind = match changes.audience {
-        Some(kind) => kind,
-        None => ScopeKind::parse(&current.audience_kind).ok_or_else(|| anyhow::anyhow!("notice {} has audience {:?}", current.id, current.audience_kind))?,
+    let audience = if changes.audience.is_some() || changes.audience_ids.is_some() {
+        let kind = match changes.audience {
+            Some(kind) => kind,
+            None => audience_of(&current)?.kind,
+        };
+        let ids = match &changes.audience_ids {
+            Some(ids) => ids.clone(),
+            None => serde_json::from_str(&current.audience_ids).map_err(anyhow::Error::from)?,
+        };
+        checked_audience(&txn, current.compound_id, kind, &ids).await?
+    } else {
+        audience_of(&current)?
     };
-    let ids = match &changes.audience_ids {
-        Some(ids) => ids.clone(),
-        None => serde_json::from_str(&current.audience_ids).map_err(anyhow::Error::from)?,
-    };
-    let audience = checked_audience(&txn, current.compound_id, kind, &ids).await?;
     let publish_at = changes.publish_at.or(current.publish_at);
     let expires_at = changes.expires_at.or(current.expires_at);
     checked_times(if published { current.published_at } else { publish_at }, expires_at)?;
@@ -409,7 +434,7 @@ pub async fn change(db: &DatabaseConnection, actor: &Actor, id: i64, changes: No
 /// Deletes a notice never published; a published one stays on record (let it expire).
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<()> {
     let txn = db.begin().await?;
-    let notice = for_change(&txn, actor, id).await?;
+    let notice = for_change(&txn, actor, id, Step::Delete).await?;
     if notice.status == Status::Published.as_str() {
         return Err(Error::conflict("status", "a published notice stays on record: set expires_at to take it off the owners' list"));
     }
@@ -424,7 +449,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<(
 /// Publishes a draft or scheduled notice now (and emails it).
 pub async fn publish_now(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<notice::Model> {
     let txn = db.begin().await?;
-    let notice = for_change(&txn, actor, id).await?;
+    let notice = for_change(&txn, actor, id, Step::Publish).await?;
     if notice.status == Status::Published.as_str() {
         return Err(Error::conflict("status", "the notice is published already"));
     }
@@ -440,7 +465,10 @@ async fn publish(txn: &DatabaseTransaction, notice: notice::Model) -> Result<not
     active.published_at = Set(Some(now));
     active.publish_at = Set(Some(now));
     let published = active.update(txn).await?;
-    email_audience(txn, &published).await?;
+    // On record whatever its expiry; an email about what has already expired helps no one.
+    if published.expires_at.is_none_or(|at| at > now) {
+        email_audience(txn, &published).await?;
+    }
     Ok(published)
 }
 
@@ -454,18 +482,32 @@ pub async fn publish_due(db: &DatabaseConnection, company_id: i64) -> Result<Cou
         .order_by_asc(notice::Column::Id)
         .all(db)
         .await?;
-    let mut published = 0;
+    let mut counts = Counts::from([("published", 0), ("failed", 0)]);
     for candidate in due {
-        let txn = db.begin().await?;
-        let Some(current) = notice::Entity::find_by_id(candidate.id).lock_exclusive().one(&txn).await? else { continue };
-        if current.status != Status::Scheduled.as_str() {
-            continue;
+        // One notice that cannot go out must not hold up the others: logged, counted, retried.
+        match publish_scheduled(db, candidate.id).await {
+            Ok(true) => *counts.entry("published").or_default() += 1,
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!(notice = candidate.id, %error, "could not publish the scheduled notice");
+                *counts.entry("failed").or_default() += 1;
+            }
         }
-        publish(&txn, current).await?;
-        txn.commit().await?;
-        published += 1;
     }
-    Ok(Counts::from([("published", published)]))
+    Ok(counts)
+}
+
+/// Publishes one scheduled notice under its row lock, unless another replica or a manager got
+/// there first.
+async fn publish_scheduled(db: &DatabaseConnection, id: i64) -> Result<bool> {
+    let txn = db.begin().await?;
+    let Some(current) = notice::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else { return Ok(false) };
+    if current.status != Status::Scheduled.as_str() {
+        return Ok(false);
+    }
+    publish(&txn, current).await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,19 +561,35 @@ async fn email_audience(txn: &DatabaseTransaction, notice: &notice::Model) -> Re
     Ok(())
 }
 
-/// How many of the audience have read each notice: (audience, read).
+/// How many of the audience have read each notice: (audience, read). The compound's units and
+/// owners are loaded once, and the reads in one query, however many notices.
 pub async fn read_counts(db: &impl ConnectionTrait, notices: &[notice::Model]) -> Result<HashMap<i64, (u64, u64)>> {
     let mut counts = HashMap::new();
-    for notice in notices {
-        let audience: Vec<i64> = audience_owners(db, notice).await?.into_iter().map(|o| o.id).collect();
-        let read = notice_read::Entity::find()
-            .filter(notice_read::Column::NoticeId.eq(notice.id))
-            .filter(notice_read::Column::OwnerId.is_in(audience.iter().copied()))
-            .count(db)
-            .await?;
-        counts.insert(notice.id, (audience.len() as u64, read));
+    let reads = notice_read::Entity::find().filter(notice_read::Column::NoticeId.is_in(notices.iter().map(|n| n.id))).all(db).await?;
+    let compounds: BTreeSet<i64> = notices.iter().map(|n| n.compound_id).collect();
+    for compound_id in compounds {
+        let units = Scope::new(ScopeKind::Compound, &[]).units(db, compound_id).await?;
+        let owners = registry::current_owners(db, &units.iter().map(|u| u.id).collect::<Vec<_>>()).await?;
+        for notice in notices.iter().filter(|n| n.compound_id == compound_id) {
+            let audience = audience_of(notice)?;
+            let addressed: BTreeSet<i64> =
+                units.iter().filter(|u| audience.contains(u)).flat_map(|u| owners.get(&u.id).into_iter().flatten().map(|(_, o)| o.id)).collect();
+            let read = reads.iter().filter(|r| r.notice_id == notice.id && addressed.contains(&r.owner_id)).count() as u64;
+            counts.insert(notice.id, (addressed.len() as u64, read));
+        }
     }
     Ok(counts)
+}
+
+/// Whether an owner's login has acknowledged the notice.
+pub async fn has_read(db: &impl ConnectionTrait, actor: &Actor, notice_id: i64) -> Result<bool> {
+    let owners = owner::Entity::find().filter(owner::Column::UserId.eq(actor.user_id)).all(db).await?;
+    let read = notice_read::Entity::find()
+        .filter(notice_read::Column::NoticeId.eq(notice_id))
+        .filter(notice_read::Column::OwnerId.is_in(owners.iter().map(|o| o.id)))
+        .count(db)
+        .await?;
+    Ok(read > 0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,14 +598,14 @@ pub async fn read_counts(db: &impl ConnectionTrait, notices: &[notice::Model]) -
 
 /// A compound's notices for staff and the committee, newest first; `source` narrows them to one
 /// record's ("vote:3").
-pub async fn list(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, source: Option<&str>) -> Result<Vec<notice::Model>> {
+pub async fn list(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, source: Option<&str>, page: u64, per_page: u64) -> Result<Vec<notice::Model>> {
     actor.require(Permission::ReadNotices)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     let mut select = notice::Entity::find().filter(notice::Column::CompoundId.eq(compound.id));
     if let Some(source) = source {
         select = select.filter(notice::Column::Source.eq(source));
     }
-    Ok(select.order_by_desc(notice::Column::Id).all(db).await?)
+    Ok(select.order_by_desc(notice::Column::Id).offset((page - 1) * per_page).limit(per_page).all(db).await?)
 }
 
 /// The owner records an owner's login speaks for, with the units they own now.
@@ -618,6 +676,7 @@ pub async fn my_notices(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<
 /// An owner acknowledges reading a notice (for each of their owner records in its compound);
 /// saying it twice changes nothing.
 pub async fn acknowledge(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<notice::Model> {
+    actor.require(Permission::ReadOwnNotices)?;
     let notice = get(db, actor, id).await?;
     let (owners, _) = my_owners(db, actor).await?;
     for owner in owners.iter().filter(|o| o.compound_id == notice.compound_id) {
@@ -660,6 +719,7 @@ fn attachment_type(bytes: &[u8]) -> Option<&'static str> {
 
 /// Attaches a file to a notice not yet published.
 pub async fn attach(db: &DatabaseConnection, actor: &Actor, id: i64, filename: &str, bytes: Vec<u8>) -> Result<notice_attachment::Model> {
+    actor.require(Permission::WriteNotices)?;
     let filename = required_text("filename", filename, 200)?;
     if filename.contains(['/', '\\']) {
         return Err(Error::invalid("filename", "filename is a name, not a path"));
@@ -671,7 +731,7 @@ pub async fn attach(db: &DatabaseConnection, actor: &Actor, id: i64, filename: &
     use sha2::Digest;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let txn = db.begin().await?;
-    let notice = for_change(&txn, actor, id).await?;
+    let notice = for_change(&txn, actor, id, Step::Attach).await?;
     if notice.status == Status::Published.as_str() {
         return Err(Error::conflict("status", "attachments go with a notice before it is published"));
     }
