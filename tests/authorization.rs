@@ -16,6 +16,8 @@ mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use chrono::Datelike;
+
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -111,6 +113,10 @@ const PAPER_BALLOTS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
 const ELEVATOR_PLANNERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
 /// An elevator plan's running-cost fee item: `ReadVotes` (to reach the plan) and `ManageFees`.
 const ELEVATOR_FEES: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager];
+/// `Permission::ReadAudit`: the committee's audit desk, and the staff who read the ledger.
+const AUDITORS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
+/// `Permission::PublishDisclosures`: publishing the annual disclosure pack as a notice.
+const DISCLOSERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
 
 /// The role x operation matrix, one line per operation of the OpenAPI document, written out by
 /// hand from the README's table rather than computed from `permissions.rs`, so that a change
@@ -249,6 +255,27 @@ const MATRIX: &[(&str, &str, Who)] = &[
     // Notices the fund's steps and the votes wrote.
     ("GET", "/compounds/{id}/notices", Who::Roles(NOTICE_READERS)),
     ("GET", "/notices/{id}", Who::Roles(NOTICE_READERS)),
+    // The committee's audit desk: every report as JSON and CSV, read-only; the annual pack
+    // published as a disclosure notice.
+    ("GET", "/compounds/{id}/audit/collection", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/collection.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/arrears-aging", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/arrears-aging.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/income-statement", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/income-statement.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/fund", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/fund.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/fund-movements", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/fund-movements.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/fund-projects", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/fund-projects.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/journal.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/ticket-stats.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/staff-actions", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/staff-actions.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/annual-pack", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/annual-pack.csv", Who::Roles(AUDITORS)),
+    ("POST", "/compounds/{id}/audit/annual-pack/publication", Who::Roles(DISCLOSERS)),
 ];
 
 fn expectation(method: &str, path: &str) -> Who {
@@ -1249,6 +1276,65 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
             let notice = fresh_notice(app, target).await;
             plain(at(notice["id"].as_i64().unwrap())).expecting(json!({ "id": notice["id"], "compound_id": t.compound_id, "source": notice["source"] }))
         }
+        // The audit desk. Reports of the fixture compound: the property fee billed for
+        // `BILLED_PERIOD` today, the fixture owner's fund deposit, a fresh draft project.
+        ("GET", "/compounds/{id}/audit/collection") => plain(format!("{}?from={BILLED_PERIOD}&to={BILLED_PERIOD}", at(t.compound_id)))
+            .expecting(json!({ "compound_id": t.compound_id, "rows": [{ "period": BILLED_PERIOD, "fee_item": "物业费", "collected": "0.00" }] })),
+        ("GET", "/compounds/{id}/audit/collection.csv") => {
+            let (_, items) = app.get(&format!("/compounds/{}/fee-items", t.compound_id), target.token(PlatformAdmin)).await;
+            let property = items.as_array().unwrap().iter().find(|i| i["name"] == "物业费").expect("the property fee")["id"].clone();
+            plain(format!("{}?from={BILLED_PERIOD}&to={BILLED_PERIOD}", at(t.compound_id))).expecting(json!(format!("{BILLED_PERIOD},{property},物业费,")))
+        }
+        ("GET", "/compounds/{id}/audit/arrears-aging") => plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "as_of": today() })),
+        ("GET", "/compounds/{id}/audit/arrears-aging.csv") => plain(at(t.compound_id)).expecting(json!("0-30,31-90,91-180,over_180,total")),
+        ("GET", "/compounds/{id}/audit/income-statement") => plain(format!("{}?from={}&to={}", at(t.compound_id), today(), today()))
+            .expecting(json!({ "compound_id": t.compound_id, "company": { "fee_revenue": [{ "fee_item": "物业费" }] } })),
+        ("GET", "/compounds/{id}/audit/income-statement.csv") => {
+            plain(format!("{}?from={}&to={}", at(t.compound_id), today(), today())).expecting(json!("company: fee revenue 物业服务收入 (6001),物业费,"))
+        }
+        ("GET", "/compounds/{id}/audit/fund") => {
+            ensure_fund_deposit(app, target).await;
+            plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "check": { "agrees": true }, "units": [{ "unit_id": t.unit_id, "initial_deposit": OWNER_DEPOSIT }] }))
+        }
+        ("GET", "/compounds/{id}/audit/fund.csv") => {
+            ensure_fund_deposit(app, target).await;
+            plain(at(t.compound_id)).expecting(json!(format!("{},1栋 1单元 301,false,", t.unit_id)))
+        }
+        ("GET", "/compounds/{id}/audit/fund-movements") => {
+            ensure_fund_deposit(app, target).await;
+            plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "movements": [{ "unit_id": t.unit_id, "kind": "deposit", "amount": OWNER_DEPOSIT }] }))
+        }
+        ("GET", "/compounds/{id}/audit/fund-movements.csv") => {
+            ensure_fund_deposit(app, target).await;
+            plain(at(t.compound_id)).expecting(json!(format!(",{},1栋 1单元 301,deposit,{OWNER_DEPOSIT},", t.unit_id)))
+        }
+        ("GET", "/compounds/{id}/audit/fund-projects") => {
+            let project = fresh_project(app, target, "draft", false).await;
+            plain(at(t.compound_id)).expecting(json!({
+                "compound_id": t.compound_id,
+                "projects": [{ "id": project["id"], "status": "draft", "shares_are": "planned", "shares": [{ "unit_id": t.unit_id, "share": "1000.00" }] }],
+            }))
+        }
+        ("GET", "/compounds/{id}/audit/fund-projects.csv") => {
+            let project = fresh_project(app, target, "draft", false).await;
+            plain(at(t.compound_id)).expecting(json!(format!("{},{},draft,", project["id"], project["title"].as_str().unwrap())))
+        }
+        ("GET", "/compounds/{id}/audit/journal.csv") => plain(at(t.compound_id)).expecting(json!("verification,intact,true")),
+        ("GET", "/compounds/{id}/audit/ticket-stats.csv") => {
+            plain(format!("{}?from=2020-01-01&to=2029-12-31", at(t.compound_id))).expecting(json!("all,2020-01-01..2029-12-31,"))
+        }
+        ("GET", "/compounds/{id}/audit/staff-actions") => plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "page": 1 })),
+        ("GET", "/compounds/{id}/audit/staff-actions.csv") => plain(at(t.compound_id)).expecting(json!("id,at,user_id,user_name,role,method,path,status")),
+        ("GET", "/compounds/{id}/audit/annual-pack") => plain(format!("{}?year={}", at(t.compound_id), today().year()))
+            .expecting(json!({ "compound_id": t.compound_id, "year": today().year(), "fund_year_end": { "agrees": true } })),
+        ("GET", "/compounds/{id}/audit/annual-pack.csv") => {
+            plain(format!("{}?year={}", at(t.compound_id), today().year())).expecting(json!(format!("{} 年度账目公示 annual accounts", today().year())))
+        }
+        ("POST", "/compounds/{id}/audit/annual-pack/publication") => json_call(at(t.compound_id), json!({ "year": today().year() })).expecting(json!({
+            "title": format!("{0} 年度账目公示 Annual accounts {0}", today().year()),
+            "category": "annual_accounts",
+            "status": "published",
+        })),
         _ => panic!("no request recipe for {method} {path}: add one to call_for"),
     }
 }

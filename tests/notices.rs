@@ -182,8 +182,10 @@ async fn a_published_disclosure_never_changes_and_a_correction_supersedes_it() {
     assert_eq!((status, pinned["pinned"].as_bool()), (StatusCode::OK, Some(true)), "{pinned}");
     // A draft never published can go; a published notice stays.
     let scrap = notice(&app, manager, compound, json!({ "category": "general", "title": "废稿", "body": "x", "draft": true })).await;
-    let (status, _) = app.request(Method::DELETE, &format!("/notices/{}", id_of(&scrap)), Some(manager), None).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, gone) = app.request(Method::DELETE, &format!("/notices/{}", id_of(&scrap)), Some(manager), None).await;
+    assert_eq!((status, gone["title"].as_str()), (StatusCode::OK, Some("废稿")), "{gone}");
+    let (status, problem) = app.get(&format!("/notices/{}", id_of(&scrap)), manager).await;
+    assert_problem(status, &problem, StatusCode::NOT_FOUND, "not_found");
     let (status, body) = app.request(Method::DELETE, &draft_path, Some(manager), None).await;
     assert_problem(status, &body, StatusCode::CONFLICT, "conflict");
 

@@ -85,35 +85,43 @@ async fn views(db: &sea_orm::DatabaseConnection, actor: &Actor, notices: Vec<(no
         .map(|(n, read)| {
             let count = counts.get(&n.id).copied();
             let mine: Vec<AttachmentView> = attachments.extract_if(.., |a| a.notice_id == n.id).map(AttachmentView::from).collect();
-            NoticeView {
-                disclosure: NoticeCategory::parse(&n.category).is_some_and(NoticeCategory::is_disclosure),
-                body_html: super::body_html(&n.body_format, &n.body),
-                audience_ids: serde_json::from_str(&n.audience_ids).unwrap_or_default(),
-                superseded_by: superseded.get(&n.id).copied(),
-                audience_size: count.map(|c| c.0),
-                read_count: count.map(|c| c.1),
-                read,
-                attachments: mine,
-                id: n.id,
-                compound_id: n.compound_id,
-                category: n.category,
-                title: n.title,
-                body: n.body,
-                body_format: n.body_format,
-                audience: n.audience_kind,
-                status: n.status,
-                pinned: n.pinned,
-                source: n.source,
-                supersedes_id: n.supersedes_id,
-                created_by: n.created_by,
-                author_role: n.author_role,
-                created_at: n.created_at,
-                publish_at: n.publish_at,
-                published_at: n.published_at,
-                expires_at: n.expires_at,
-            }
+            let superseded_by = superseded.get(&n.id).copied();
+            NoticeView { superseded_by, audience_size: count.map(|c| c.0), read_count: count.map(|c| c.1), read, attachments: mine, ..NoticeView::without_extras(n) }
         })
         .collect())
+}
+
+impl NoticeView {
+    /// A notice as stored, without what other tables add (a deleted draft).
+    fn without_extras(n: notice::Model) -> NoticeView {
+        NoticeView {
+            disclosure: NoticeCategory::parse(&n.category).is_some_and(NoticeCategory::is_disclosure),
+            body_html: super::body_html(&n.body_format, &n.body),
+            audience_ids: serde_json::from_str(&n.audience_ids).unwrap_or_default(),
+            superseded_by: None,
+            audience_size: None,
+            read_count: None,
+            read: None,
+            attachments: Vec::new(),
+            id: n.id,
+            compound_id: n.compound_id,
+            category: n.category,
+            title: n.title,
+            body: n.body,
+            body_format: n.body_format,
+            audience: n.audience_kind,
+            status: n.status,
+            pinned: n.pinned,
+            source: n.source,
+            supersedes_id: n.supersedes_id,
+            created_by: n.created_by,
+            author_role: n.author_role,
+            created_at: n.created_at,
+            publish_at: n.publish_at,
+            published_at: n.published_at,
+            expires_at: n.expires_at,
+        }
+    }
 }
 
 async fn view(db: &sea_orm::DatabaseConnection, actor: &Actor, notice: notice::Model, read: Option<bool>) -> Result<NoticeView, Error> {
@@ -144,12 +152,6 @@ pub enum AttachmentUpload {
 pub enum AttachmentFile {
     #[oai(status = 200)]
     File(Binary<Vec<u8>>, #[oai(header = "content-type")] String, #[oai(header = "content-disposition")] String),
-}
-
-#[derive(ApiResponse)]
-pub enum Deleted {
-    #[oai(status = 204)]
-    Gone,
 }
 
 #[OpenApi(tag = "Tag::Notices")]
@@ -193,11 +195,11 @@ impl NoticesApi {
         Ok(Json(view(&self.0.db, &auth.0, notice, None).await?))
     }
 
-    /// Delete a notice never published.
+    /// Delete a notice never published; answers with the notice as it was.
     #[oai(path = "/notices/:id", method = "delete")]
-    async fn delete(&self, auth: BearerAuth, id: Path<i64>) -> Result<Deleted, ApiError> {
-        super::delete(&self.0.db, &auth.0, id.0).await?;
-        Ok(Deleted::Gone)
+    async fn delete(&self, auth: BearerAuth, id: Path<i64>) -> Reply<NoticeView> {
+        let deleted = super::delete(&self.0.db, &auth.0, id.0).await?;
+        Ok(Json(NoticeView::without_extras(deleted)))
     }
 
     /// Publish a draft or scheduled notice now.

@@ -431,8 +431,9 @@ pub async fn change(db: &DatabaseConnection, actor: &Actor, id: i64, changes: No
     Ok(changed)
 }
 
-/// Deletes a notice never published; a published one stays on record (let it expire).
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<()> {
+/// Deletes a notice never published, and returns it as it was; a published one stays on record
+/// (let it expire).
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<notice::Model> {
     let txn = db.begin().await?;
     let notice = for_change(&txn, actor, id, Step::Delete).await?;
     if notice.status == Status::Published.as_str() {
@@ -443,7 +444,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<(
     notice_attachment::Entity::delete_many().filter(notice_attachment::Column::NoticeId.eq(notice.id)).exec(&txn).await?;
     notice::Entity::delete_by_id(notice.id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(notice)
 }
 
 /// Publishes a draft or scheduled notice now (and emails it).
