@@ -88,6 +88,12 @@ const TICKET_DESK: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Dispatcher]
 const TICKET_STATS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
 /// `Permission::ReadNotices`: everyone but owners.
 const NOTICE_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Dispatcher, Technician, Committee];
+/// One notice or its attachment: `ReadNotices`, or `ReadOwnNotices` for a published notice
+/// addressed to the owner's unit (the recipes publish one to the whole compound).
+const NOTICE_VIEWERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Dispatcher, Technician, Committee, Owner];
+/// `Permission::WriteNotices`: staff who write notices, and the compound's committee. Each side
+/// changes the notices it wrote; the recipes give each caller a notice of its own side.
+const NOTICE_WRITERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Committee];
 /// `Permission::ReadFund`: sub-ledgers, the check against the journal, repair projects.
 const FUND_READERS: &[Role] = &[PlatformAdmin, CompanyAdmin, Manager, Cashier, Committee];
 /// A unit's sub-ledger: `ReadFund`, or `ViewOwnUnits` for the owner's own units. The recipe
@@ -254,7 +260,16 @@ const MATRIX: &[(&str, &str, Who)] = &[
     ("POST", "/elevator-plans/{id}/running-cost-fee-item", Who::Roles(ELEVATOR_FEES)),
     // Notices the fund's steps and the votes wrote.
     ("GET", "/compounds/{id}/notices", Who::Roles(NOTICE_READERS)),
-    ("GET", "/notices/{id}", Who::Roles(NOTICE_READERS)),
+    ("GET", "/notices/{id}", Who::Roles(NOTICE_VIEWERS)),
+    ("POST", "/compounds/{id}/notices", Who::Roles(NOTICE_WRITERS)),
+    ("PATCH", "/notices/{id}", Who::Roles(NOTICE_WRITERS)),
+    ("DELETE", "/notices/{id}", Who::Roles(NOTICE_WRITERS)),
+    ("POST", "/notices/{id}/publication", Who::Roles(NOTICE_WRITERS)),
+    ("POST", "/notices/{id}/attachments", Who::Roles(NOTICE_WRITERS)),
+    ("GET", "/notice-attachments/{id}", Who::Roles(NOTICE_VIEWERS)),
+    ("GET", "/me/notices", Who::Roles(OWNERS)),
+    ("POST", "/notices/{id}/read", Who::Roles(OWNERS)),
+    ("PUT", "/me/notice-preferences", Who::Roles(OWNERS)),
     // The committee's audit desk: every report as JSON and CSV, read-only; the annual pack
     // published as a disclosure notice.
     ("GET", "/compounds/{id}/audit/collection", Who::Roles(AUDITORS)),
@@ -854,6 +869,34 @@ async fn fresh_notice(app: &TestApp, company: &Company) -> Value {
     notices[0].clone()
 }
 
+/// A fresh notice of the company's whole fixture compound, written by the side `role` is on (the
+/// committee's own, or the manager's for staff), a draft or published.
+async fn fresh_written_notice(app: &TestApp, company: &Company, role: Role, published: bool) -> Value {
+    let author = if role == Committee { Committee } else { Manager };
+    let body = json!({ "category": "general", "title": format!("通知 {}", unique()), "body": "周六上午清洗水箱。", "draft": !published });
+    let (status, notice) = app.post(&format!("/compounds/{}/notices", company.t.compound_id), company.token(author), body).await;
+    assert_eq!(status, StatusCode::OK, "fresh notice: {notice}");
+    notice
+}
+
+/// A published notice with a JPEG attached; returns the attachment's id.
+async fn fresh_attachment(app: &TestApp, company: &Company) -> i64 {
+    let notice = fresh_written_notice(app, company, Manager, false).await;
+    let response = app
+        .client
+        .post(format!("{}/notices/{}/attachments?filename=photo.jpg", app.base, notice["id"]))
+        .bearer_auth(company.token(Manager))
+        .header("content-type", "image/jpeg")
+        .body(JPEG.to_vec())
+        .send()
+        .await
+        .expect("attach");
+    let attachment: Value = response.json().await.expect("an attachment");
+    let (status, body) = app.post(&format!("/notices/{}/publication", notice["id"]), company.token(Manager), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "publish: {body}");
+    attachment["id"].as_i64().expect("an attachment id")
+}
+
 /// A valid request for `method path` by `role` of `caller`. Ids in the path come from
 /// `target`, ids in the body from `caller`: in the tenancy test they differ, so the path id is
 /// the only thing that crosses companies and the only reason for a refusal. Names are unique
@@ -1273,9 +1316,37 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
                 .expecting(json!([{ "id": notice["id"], "category": "fund_use", "status": "draft" }]))
         }
         ("GET", "/notices/{id}") => {
-            let notice = fresh_notice(app, target).await;
-            plain(at(notice["id"].as_i64().unwrap())).expecting(json!({ "id": notice["id"], "compound_id": t.compound_id, "source": notice["source"] }))
+            let notice = fresh_written_notice(app, target, Manager, true).await;
+            plain(at(notice["id"].as_i64().unwrap())).expecting(json!({ "id": notice["id"], "compound_id": t.compound_id, "status": "published" }))
         }
+        ("POST", "/compounds/{id}/notices") => json_call(at(t.compound_id), json!({ "category": "general", "title": format!("停水通知 {n}"), "body": "明日停水。" }))
+            .expecting(json!({ "compound_id": t.compound_id, "status": "published", "author_role": role.as_str() })),
+        ("PATCH", "/notices/{id}") => {
+            let notice = fresh_written_notice(app, target, role, false).await;
+            json_call(at(notice["id"].as_i64().unwrap()), json!({ "pinned": true, "title": format!("改 {n}") })).expecting(json!({ "id": notice["id"], "pinned": true, "status": "draft" }))
+        }
+        ("DELETE", "/notices/{id}") => {
+            let notice = fresh_written_notice(app, target, role, false).await;
+            plain(at(notice["id"].as_i64().unwrap())).expecting(json!({ "id": notice["id"], "status": "draft" }))
+        }
+        ("POST", "/notices/{id}/publication") => {
+            let notice = fresh_written_notice(app, target, role, false).await;
+            plain(at(notice["id"].as_i64().unwrap())).expecting(json!({ "id": notice["id"], "status": "published" }))
+        }
+        ("POST", "/notices/{id}/attachments") => {
+            let notice = fresh_written_notice(app, target, role, false).await;
+            Call { path: format!("{}?filename=photo.jpg", at(notice["id"].as_i64().unwrap())), body: Body::Jpeg(JPEG), token: None, expect: Some(json!({ "content_type": "image/jpeg", "size": JPEG.len() })) }
+        }
+        ("GET", "/notice-attachments/{id}") => plain(at(fresh_attachment(app, target).await)).expecting(json!(format!("image/jpeg: {} bytes", JPEG.len()))),
+        ("GET", "/me/notices") => {
+            let notice = fresh_written_notice(app, caller, Manager, true).await;
+            plain(path.into()).expecting(json!([{ "id": notice["id"], "read": false }]))
+        }
+        ("POST", "/notices/{id}/read") => {
+            let notice = fresh_written_notice(app, target, Manager, true).await;
+            plain(at(notice["id"].as_i64().unwrap())).expecting(json!({ "id": notice["id"], "read": true }))
+        }
+        ("PUT", "/me/notice-preferences") => json_call(path.into(), json!({ "email_every_notice": true })).expecting(json!({ "email_every_notice": true })),
         // The audit desk. Reports of the fixture compound: the property fee billed for
         // `BILLED_PERIOD` today, the fixture owner's fund deposit, a fresh draft project.
         ("GET", "/compounds/{id}/audit/collection") => plain(format!("{}?from={BILLED_PERIOD}&to={BILLED_PERIOD}", at(t.compound_id)))
