@@ -34,8 +34,14 @@ pub async fn compound_for_audit(db: &impl ConnectionTrait, actor: &Actor, compou
     find_visible::<compound::Entity>(db, actor, compound_id).await
 }
 
-/// The moment a day begins where the compound is.
+/// The moment a day begins where the compound is. Days before 1990 or more than a year ahead are
+/// refused: no book of a renovated compound reaches them.
 fn day_start(compound: &compound::Model, day: NaiveDate, field: &str) -> Result<DateTime<Utc>> {
+    let earliest = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default();
+    let latest = registry::local_today(compound) + chrono::Duration::days(366);
+    if day < earliest || day > latest {
+        return Err(Error::invalid(field, format!("{field} must be from {earliest} to {latest}")));
+    }
     let zone: chrono_tz::Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     day.and_hms_opt(0, 0, 0)
         .and_then(|midnight| midnight.and_local_timezone(zone).earliest())
@@ -885,7 +891,10 @@ pub struct StaffActionPage {
 const METHODS: [&str; 4] = ["POST", "PUT", "PATCH", "DELETE"];
 
 fn staff_action_query(compound: &compound::Model, filter: &StaffActionFilter) -> Result<sea_orm::Select<staff_action::Entity>> {
-    let mut select = staff_action::Entity::find().filter(staff_action::Column::CompoundId.eq(compound.id));
+    // The compound's rows, of its own company (a platform administrator's carry none).
+    let mut select = staff_action::Entity::find()
+        .filter(staff_action::Column::CompoundId.eq(compound.id))
+        .filter(sea_orm::Condition::any().add(staff_action::Column::CompanyId.eq(compound.company_id)).add(staff_action::Column::CompanyId.is_null()));
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from > to
     {
@@ -939,9 +948,17 @@ pub async fn staff_actions(db: &impl ConnectionTrait, actor: &Actor, compound: &
     Ok(StaffActionPage { compound_id: compound.id, items: items.into_iter().map(|a| staff_action_view(a, actor)).collect(), total, page, per_page })
 }
 
-/// Every matching staff action, newest first, read a batch at a time.
+/// The most rows one download holds; a larger log is downloaded a period at a time.
+const MAX_DOWNLOADED_ACTIONS: u64 = 20_000;
+
+/// Every matching staff action, newest first, read a batch at a time; refused (naming the
+/// filter) when there are more than a download holds.
 pub async fn all_staff_actions(db: &impl ConnectionTrait, actor: &Actor, compound: &compound::Model, filter: &StaffActionFilter) -> Result<Vec<StaffActionView>> {
     let select = staff_action_query(compound, filter)?;
+    let count = select.clone().count(db).await?;
+    if count > MAX_DOWNLOADED_ACTIONS {
+        return Err(Error::invalid("from", format!("{count} actions match; download at most {MAX_DOWNLOADED_ACTIONS} at a time (narrow from and to)")));
+    }
     let mut all = Vec::new();
     let mut pages = select.paginate(db, 2_000);
     while let Some(batch) = pages.fetch_and_next().await? {
