@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, Error},
     funds::{
         self,
-        api::{CompoundFundView, SubLedgerView},
+        api::CompoundFundView,
     },
     http::{Area as Tag, JsonBody},
     ledger::api::verification_view,
@@ -336,9 +336,7 @@ impl AuditApi {
     async fn fund_view(&self, auth: &BearerAuth, id: i64) -> Result<CompoundFundView, Error> {
         let db = &self.0.db;
         let compound = compound_for_audit(db, &auth.0, id).await?;
-        let check = funds::reconcile(db, compound.id).await?;
-        let units: Vec<SubLedgerView> = funds::sub_ledgers(db, compound.id, None).await?.into_iter().map(SubLedgerView::from).collect();
-        Ok(CompoundFundView { compound_id: compound.id, check: check.into(), units_below_top_up_line: units.iter().filter(|u| u.needs_top_up).count() as u64, units })
+        funds::api::compound_fund_view(db, compound.id).await
     }
 
     async fn collection(&self, auth: &BearerAuth, id: i64, from: Period, to: Period) -> Result<CollectionReport, Error> {

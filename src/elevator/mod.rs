@@ -81,7 +81,13 @@ fn parse_coefficients(coefficients: &BTreeMap<String, Rate>) -> Result<BTreeMap<
 /// The stairwell's flats in unit-id order, with their areas.
 async fn households(db: &impl ConnectionTrait, stairwell: &stairwell::Model) -> Result<Vec<(unit::Model, Household)>> {
     let units = Scope::new(ScopeKind::Stairwells, &[stairwell.id]).units(db, stairwell.compound_id).await?;
-    Ok(units.into_iter().map(|u| (Household { unit_id: u.id, floor: u.floor, area: registry::unit_area(&u) }, u)).map(|(h, u)| (u, h)).collect())
+    Ok(units
+        .into_iter()
+        .map(|u| {
+            let household = Household { unit_id: u.id, floor: u.floor, area: registry::unit_area(&u) };
+            (u, household)
+        })
+        .collect())
 }
 
 /// Creates the plan with every household's share, and opens its consent vote over the

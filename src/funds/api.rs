@@ -286,6 +286,13 @@ async fn project_view(db: &sea_orm::DatabaseConnection, p: fund_project::Model) 
     })
 }
 
+/// Every unit's sub-ledger and the check, as the fund's page and the audit desk show them.
+pub async fn compound_fund_view(db: &sea_orm::DatabaseConnection, compound_id: i64) -> Result<CompoundFundView, Error> {
+    let check = super::reconcile(db, compound_id).await?;
+    let units: Vec<SubLedgerView> = super::sub_ledgers(db, compound_id, None).await?.into_iter().map(SubLedgerView::from).collect();
+    Ok(CompoundFundView { compound_id, check: check.into(), units_below_top_up_line: units.iter().filter(|u| u.needs_top_up).count() as u64, units })
+}
+
 async fn compound_for_fund(state: &AppState, actor: &Actor, compound_id: i64) -> Result<compound::Model, Error> {
     actor.require(Permission::ReadFund)?;
     find_visible::<compound::Entity>(&state.db, actor, compound_id).await
@@ -332,14 +339,7 @@ impl FundsApi {
     #[oai(path = "/compounds/:id/fund", method = "get")]
     async fn compound_fund(&self, auth: BearerAuth, id: Path<i64>) -> Reply<CompoundFundView> {
         let compound = compound_for_fund(&self.0, &auth.0, id.0).await?;
-        let check = super::reconcile(&self.0.db, compound.id).await?;
-        let units: Vec<SubLedgerView> = super::sub_ledgers(&self.0.db, compound.id, None).await?.into_iter().map(SubLedgerView::from).collect();
-        Ok(Json(CompoundFundView {
-            compound_id: compound.id,
-            check: check.into(),
-            units_below_top_up_line: units.iter().filter(|u| u.needs_top_up).count() as u64,
-            units,
-        }))
+        Ok(Json(compound_fund_view(&self.0.db, compound.id).await?))
     }
 
     /// The check alone: each unit's sub-ledger against its control-account lines in the journal.
