@@ -1063,6 +1063,13 @@ pub fn mask_text(text: &str) -> String {
                 i = j;
                 continue;
             }
+            // A mobile with the country code written before it (+86 138 0013 1234 typed together).
+            if digits.len() == 13 && digits.starts_with("86") && is_phone(&digits[2..]) && ends_here(j) {
+                out.push_str("86");
+                out.push_str(&Phone::masked(&digits[2..]));
+                i = j;
+                continue;
+            }
             // A number typed in groups ("138 0013 1234", "021-6254 1234").
             let (mut k, mut grouped) = (j, digits.clone());
             while grouped.len() < 12 && matches!(chars.get(k), Some(' ' | '-')) && chars.get(k + 1).is_some_and(char::is_ascii_digit) {
@@ -1335,6 +1342,7 @@ mod tests {
         assert_eq!(mask_text("call 138 0013 1234."), "call 138****1234.");
         assert_eq!(mask_text("021-6254 1234"), "021****1234");
         assert_eq!(mask_text("unit 181 13800131234"), "unit 181 138****1234");
+        assert_eq!(mask_text("+8613800131234 and 8613800131234"), "+86138****1234 and 86138****1234");
         assert_eq!(mask_text("11010519491231002X"), "******************");
         assert_eq!(mask_text("li.wei@example.cn wrote"), "***@example.cn wrote");
         // Amounts, dates and ids stay readable.
