@@ -967,12 +967,6 @@ pub async fn all_staff_actions(db: &impl ConnectionTrait, actor: &Actor, compoun
     Ok(all)
 }
 
-/// Keys whose values are never shown: secrets, whoever reads.
-fn is_secret(key: &str) -> bool {
-    let key = key.to_lowercase();
-    ["password", "token", "secret"].iter().any(|s| key.contains(s))
-}
-
 /// Keys whose values the committee does not see at all: email addresses and ID numbers.
 fn is_withheld(key: &str) -> bool {
     let key = key.to_lowercase();
@@ -983,7 +977,7 @@ fn is_withheld(key: &str) -> bool {
 fn without_secrets(text: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(mut value) => {
-            walk(&mut value, &|key, _| is_secret(key).then(|| serde_json::Value::String("***".into())), &|s| s.to_string());
+            walk(&mut value, &|key, _| crate::http::is_secret_key(key).then(|| serde_json::Value::String("***".into())), &|s| s.to_string());
             value.to_string()
         }
         Err(_) => text.to_string(),
@@ -999,7 +993,7 @@ pub fn masked_for_auditor(text: &str) -> String {
             walk(
                 &mut value,
                 &|key, value| {
-                    if is_secret(key) {
+                    if crate::http::is_secret_key(key) {
                         Some(serde_json::Value::String("***".into()))
                     } else if is_withheld(key) && !value.is_null() {
                         Some(serde_json::Value::Null)

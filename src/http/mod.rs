@@ -5,6 +5,7 @@ mod staff_log;
 
 pub use body::JsonBody;
 pub use image::{ImageFile, ImageUpload, checked_image, image_type};
+pub use staff_log::is_secret_key;
 
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::StatusCode};
 use poem_openapi::{OpenApiService, Tags};

@@ -98,6 +98,12 @@ fn from_where(request: &Request) -> String {
     }
 }
 
+/// Whether a JSON key names a secret (a password, a token, a secret), never shown to anyone.
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "token", "secret"].iter().any(|s| key.contains(s))
+}
+
 /// A JSON body with every password, token, secret and ID number replaced: the log is read by
 /// auditors and kept for good.
 fn redacted(body: &[u8]) -> Vec<u8> {
@@ -105,9 +111,8 @@ fn redacted(body: &[u8]) -> Vec<u8> {
         match value {
             serde_json::Value::Object(fields) => {
                 for (key, field) in fields.iter_mut() {
-                    let key = key.to_ascii_lowercase();
                     // ID numbers are kept masked everywhere else; here not at all.
-                    if key.contains("password") || key.contains("token") || key.contains("secret") || key.contains("id_number") {
+                    if is_secret_key(key) || key.to_ascii_lowercase().contains("id_number") {
                         *field = serde_json::Value::String("***".into());
                     } else {
                         hide(field);
