@@ -7,7 +7,7 @@
 //!
 //! Each reports requests/s and p50/p99 latency; 2 and 3 also as a ratio to 1.
 //!
-//!     cargo bench --bench tickets -- --server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql' \
+//!     cargo bench --bench http -- --server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql' \
 //!         [--tickets 1000000] [--seconds 10] [--concurrency 32]
 mod common;
 
