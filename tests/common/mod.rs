@@ -90,6 +90,16 @@ impl TestApp {
     /// Starts the server with extra `WUYE_*` settings, and a platform administrator in place.
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> TestApp {
         let (database_url, sqlite_file) = fresh_database().await;
+        TestApp::start(database_url, sqlite_file, overrides).await
+    }
+
+    /// Starts the server on a database of the caller's (a private PostgreSQL cluster, say),
+    /// with a platform administrator in place.
+    pub async fn spawn_on(database_url: &str, overrides: &[(&str, &str)]) -> TestApp {
+        TestApp::start(database_url.to_string(), None, overrides).await
+    }
+
+    async fn start(database_url: String, sqlite_file: Option<std::path::PathBuf>, overrides: &[(&str, &str)]) -> TestApp {
         let app = Application::build(test_config(&database_url, overrides)).await.expect("build the application");
         let admin = NewAccount {
             company_id: None,
