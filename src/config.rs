@@ -19,6 +19,10 @@ pub struct Config {
     /// `WUYE_GATEWAY_SECRET`: the key the built-in payment gateway signs callbacks with. Unset,
     /// a random key is made at start-up, so no callback can be forged (nor accepted).
     pub gateway_secret: String,
+    /// `WUYE_GATEWAY_CHECKOUT`: on, the built-in gateway's own checkout page lets an owner
+    /// confirm an online payment with no money moving: for demonstrations only. Default off;
+    /// `wuye demo` turns it on.
+    pub gateway_checkout: bool,
     /// `WUYE_PUBLIC_URL`: where owners reach wuye, for the links in emails. Default: the listen address.
     pub public_url: String,
     pub mail: MailConfig,
@@ -169,6 +173,7 @@ impl Config {
             login_max_failures: number(get("WUYE_LOGIN_MAX_FAILURES"), "WUYE_LOGIN_MAX_FAILURES", 5, 1..=100)?,
             login_window_minutes: number(get("WUYE_LOGIN_WINDOW_MINUTES"), "WUYE_LOGIN_WINDOW_MINUTES", 15, 1..=24 * 60)?,
             max_body_bytes: number(get("WUYE_MAX_BODY_BYTES"), "WUYE_MAX_BODY_BYTES", 10 << 20, 1024..=100 << 20)?,
+            gateway_checkout: switch(get("WUYE_GATEWAY_CHECKOUT"), "WUYE_GATEWAY_CHECKOUT", false)?,
             gateway_secret: match get("WUYE_GATEWAY_SECRET") {
                 Some(secret) if secret.len() < 16 => return Err("WUYE_GATEWAY_SECRET must have at least 16 characters".into()),
                 Some(secret) => secret.to_string(),

@@ -23,6 +23,7 @@ pub mod reminders;
 pub mod tickets;
 pub mod types;
 pub mod votes;
+pub mod web;
 
 use std::sync::Arc;
 

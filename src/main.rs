@@ -105,7 +105,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let config = Config::from_env(default_url).map_err(|message| anyhow::anyhow!("configuration: {message}"))?;
     match command {
         Command::Serve => serve(config, false).await,
-        Command::Demo => serve(config, true).await,
+        Command::Demo => serve(Config { gateway_checkout: true, ..config }, true).await,
         Command::Migrate => {
             let db = db::connect(&config.database_url).await?;
             db::migrate(&db).await?;
@@ -224,6 +224,7 @@ async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     let url = format!("http://{}:{}", config.listen.ip(), app.port());
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, database = %config.database_url, "ready");
     println!("wuye is listening on {url}  (API docs: {url}/docs)");
+    println!("web interface for owners, staff and the committee: {url}/app/");
     if let Some(logins) = logins {
         println!("demo logins (password for all: {}):", demo::PASSWORD);
         for (role, login) in logins {

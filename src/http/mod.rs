@@ -73,19 +73,36 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         env!("CARGO_PKG_VERSION"),
     )
     .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox, repair tickets, the maintenance fund, owners' votes and elevator retrofits, notices, and the committee's audit desk.");
-    let spec = api.spec_endpoint();
+    let spec = nullable_options(&api.spec());
     let docs = api.swagger_ui();
     let max_body = state.config.max_body_bytes;
     let db = state.db.clone();
     Route::new()
         .at("/health", poem::get(health))
         .nest("/", api)
-        .at("/openapi.json", spec)
+        .at("/openapi.json", poem::endpoint::make_sync(move |_| Response::builder().content_type("application/json").body(spec.clone())))
         .nest("/docs", docs)
+        .nest("/app", crate::web::routes()).around(crate::web::home)
         .around(move |next, request| staff_log::record(next, request, db.clone()))
         .around(move |next, request| limit_body(next, request, max_body))
         .data(state)
         .catch_all_error(|error| async move { problem_for_poem_error(error) })
+}
+
+/// The OpenAPI document, saying what the service sends: poem-openapi documents an `Option<T>`
+/// field as an optional `T` but sends `None` as `null`, so every optional property without a
+/// default (what an `Option` is) is marked nullable. Found by schemathesis (`.ci/schemathesis`).
+fn nullable_options(spec: &str) -> String {
+    let mut spec: serde_json::Value = serde_json::from_str(spec).expect("poem-openapi writes JSON");
+    for schema in spec["components"]["schemas"].as_object_mut().into_iter().flat_map(|schemas| schemas.values_mut()) {
+        let required = schema["required"].as_array().cloned().unwrap_or_default();
+        for (name, property) in schema.get_mut("properties").and_then(|p| p.as_object_mut()).into_iter().flatten() {
+            if !required.iter().any(|r| r == name) && property.get("default").is_none() {
+                property["nullable"] = serde_json::Value::Bool(true);
+            }
+        }
+    }
+    spec.to_string()
 }
 
 /// Refuses bodies over the configured size with 413, whether announced by Content-Length or

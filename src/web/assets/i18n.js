@@ -1,0 +1,113 @@
+// Every visible string, by key, in Chinese (the default) and English. The shell's strings are
+// here; each portal module adds its own with `extend`, so portals never edit each other's lines.
+const strings = {
+  zh: {
+    'app.name': '物业服务',
+    'app.loading': '正在加载……',
+    'app.skip': '跳到正文',
+    'nav.label': '主导航',
+    'nav.home': '首页',
+    'bar.signed_in_as': '已登录：{name}（{role}）',
+    'bar.language': 'English',
+    'bar.language_label': 'Switch to English',
+    'bar.large_text': '大字模式',
+    'bar.logout': '退出登录',
+    'role.platform_admin': '平台管理员',
+    'role.company_admin': '公司管理员',
+    'role.manager': '物业经理',
+    'role.cashier': '收银员',
+    'role.dispatcher': '调度员',
+    'role.technician': '维修师傅',
+    'role.committee': '业委会委员',
+    'role.owner': '业主',
+    'login.title': '登录',
+    'login.intro': '请用手机号或电子邮箱和密码登录。',
+    'login.login': '手机号或电子邮箱',
+    'login.password': '密码',
+    'login.submit': '登录',
+    'login.signed_out': '您已退出登录。',
+    'login.expired': '登录已过期，请重新登录。',
+    'home.title': '欢迎，{name}',
+    'home.no_pages': '此角色的页面尚未开放，请使用 API 文档：',
+    'notfound.title': '找不到这个页面',
+    'notfound.back': '回到首页',
+    'error.network': '连不上服务器，请检查网络后再试。',
+    'error.field': '（{field}）',
+    'common.print': '打印',
+    'common.back': '返回',
+    'common.yes': '是',
+    'common.no': '否',
+    'common.none': '暂无',
+    'common.saved': '已保存。',
+    'common.download': '下载',
+    'common.working': '正在处理……',
+  },
+  en: {
+    'app.name': 'Property services',
+    'app.loading': 'Loading…',
+    'app.skip': 'Skip to content',
+    'nav.label': 'Main navigation',
+    'nav.home': 'Home',
+    'bar.signed_in_as': 'Signed in as {name} ({role})',
+    'bar.language': '中文',
+    'bar.language_label': '切换到中文',
+    'bar.large_text': 'Large text',
+    'bar.logout': 'Log out',
+    'role.platform_admin': 'platform administrator',
+    'role.company_admin': 'company administrator',
+    'role.manager': 'manager',
+    'role.cashier': 'cashier',
+    'role.dispatcher': 'dispatcher',
+    'role.technician': 'technician',
+    'role.committee': 'committee member',
+    'role.owner': 'owner',
+    'login.title': 'Log in',
+    'login.intro': 'Log in with your mobile number or email address and your password.',
+    'login.login': 'Mobile number or email',
+    'login.password': 'Password',
+    'login.submit': 'Log in',
+    'login.signed_out': 'You have logged out.',
+    'login.expired': 'Your session has ended; please log in again.',
+    'home.title': 'Welcome, {name}',
+    'home.no_pages': 'The pages for this role are not open yet; use the API documentation:',
+    'notfound.title': 'Page not found',
+    'notfound.back': 'Back to the home page',
+    'error.network': 'The server cannot be reached; check the network and try again.',
+    'error.field': ' ({field})',
+    'common.print': 'Print',
+    'common.back': 'Back',
+    'common.yes': 'Yes',
+    'common.no': 'No',
+    'common.none': 'None',
+    'common.saved': 'Saved.',
+    'common.download': 'Download',
+    'common.working': 'Working…',
+  },
+};
+
+export const LANGUAGES = { zh: 'zh-CN', en: 'en' };
+
+let current = localStorage.getItem('wuye.lang') === 'en' ? 'en' : 'zh';
+
+/** The current language: 'zh' or 'en'. */
+export function lang() {
+  return current;
+}
+
+export function setLang(code) {
+  current = code === 'en' ? 'en' : 'zh';
+  localStorage.setItem('wuye.lang', current);
+  document.documentElement.lang = LANGUAGES[current];
+}
+
+/** Adds a portal's strings: `extend({ zh: {...}, en: {...} })`. */
+export function extend(more) {
+  for (const code of Object.keys(strings)) Object.assign(strings[code], more[code] || {});
+}
+
+/** The string for `key` in the current language, `{name}` placeholders filled from `params`.
+ *  A missing key shows itself, so it is noticed (and the browser tests look for it). */
+export function t(key, params = {}) {
+  const text = strings[current][key] ?? strings.zh[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
+}
