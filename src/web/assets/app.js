@@ -305,13 +305,14 @@ function layout() {
   skip.onclick = (event) => { event.preventDefault(); document.getElementById('main').focus(); };
   const large = document.documentElement.classList.contains('large-text');
   const bar = document.getElementById('bar');
-  bar.replaceChildren(
+  bar.replaceChildren(...[
     h('a', { class: 'brand', href: '#/' }, h('img', { src: '/app/assets/icon.svg', alt: '', width: 28, height: 28 }), t('app.name')),
     s && h('span', { class: 'who' }, t('bar.signed_in_as', { name: s.me.name, role: t(`role.${s.me.role}`) })),
     h('div', { class: 'tools' },
       h('button', { type: 'button', id: 'language', lang: lang() === 'en' ? 'zh-CN' : 'en', 'aria-label': t('bar.language_label'), onclick: toggleLanguage }, t('bar.language')),
       h('button', { type: 'button', id: 'large-text', 'aria-pressed': String(large), onclick: toggleLargeText }, t('bar.large_text')),
-      s && h('button', { type: 'button', id: 'logout', onclick: logout }, t('bar.logout'))));
+      s && h('button', { type: 'button', id: 'logout', onclick: logout }, t('bar.logout'))),
+  ].filter(Boolean));
   const nav = document.getElementById('nav');
   nav.setAttribute('aria-label', t('nav.label'));
   const links = s ? pages.filter((p) => p.nav && p.roles.includes(s.me.role)) : [];

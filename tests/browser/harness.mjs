@@ -1,0 +1,122 @@
+// Shared by every tests/browser/*.mjs script: Debian's Chromium driven by playwright-core, a
+// running wuye (WUYE_BROWSER_BASE, set by .ci/browser), screenshots, an axe-core check and a
+// tiny sequential test runner. A script imports what it needs and ends with `await run()`.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+export const BASE = process.env.WUYE_BROWSER_BASE || 'http://127.0.0.1:8080';
+export const PASSWORD = 'wuye-demo-2026';
+const SCREENSHOTS = process.env.WUYE_SCREENSHOTS || path.resolve(import.meta.dirname, '../../target/browser-screenshots');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+const tests = [];
+
+/** Registers a test: `test('owner pays a bill', async ({ page }) => {...})`. */
+export function test(name, body) {
+  tests.push({ name, body });
+}
+
+/** Throws with `message` unless `condition` holds. */
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** A fresh browser context per test: a phone-sized window, Chinese, no stored state. */
+async function freshPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', acceptDownloads: true });
+  if (process.env.WUYE_ASSETS_FROM_DISK) await assetsFromDisk(context);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(`console: ${message.text()}`); });
+  return { context, page, errors };
+}
+
+/** While editing pages: serves /app/ and its assets from src/web/assets instead of the ones
+ *  compiled into the running binary, so a change shows without rebuilding wuye. */
+async function assetsFromDisk(context) {
+  const dir = path.resolve(import.meta.dirname, '../../src/web/assets');
+  const types = { js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml', html: 'text/html' };
+  await context.route(/\/app\/(assets\/[^?#]+)?(\?.*)?$/, (route) => {
+    const name = new URL(route.request().url()).pathname.replace(/^\/app\/(assets\/)?/, '') || 'index.html';
+    route.fulfill({ path: path.join(dir, name), contentType: `${types[name.split('.').pop()]}; charset=utf-8` });
+  });
+}
+
+/** Runs every registered test in order and exits non-zero if any failed. */
+export async function run() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    // Root in CI containers cannot use Chromium's sandbox.
+    args: ['--no-sandbox'],
+  });
+  let failed = 0;
+  for (const { name, body } of tests) {
+    const { context, page, errors } = await freshPage(browser);
+    const started = Date.now();
+    try {
+      await body({ page, context });
+      // A 4xx the page expected shows in its alert region; anything the console calls an
+      // error besides failed requests is a bug in the page.
+      const bugs = errors.filter((e) => !e.includes('Failed to load resource'));
+      check(bugs.length === 0, `errors in the page:\n  ${bugs.join('\n  ')}`);
+      console.log(`ok    ${name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failed += 1;
+      console.log(`FAIL  ${name}\n      ${String(error.stack || error).split('\n').join('\n      ')}`);
+      await screenshot(page, `FAILED-${name.replace(/[^\w-]+/g, '-')}`).catch(() => {});
+    }
+    await context.close();
+  }
+  await browser.close();
+  console.log(`${tests.length - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+/** Saves a full-page screenshot as target/browser-screenshots/NAME.png. */
+export async function screenshot(page, name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Opens a page of the app by its hash route ('/owner') and waits for its heading. */
+export async function open(page, route) {
+  await page.goto(`${BASE}/app/#${route}`);
+  await page.locator('main h1').waitFor();
+}
+
+/** Logs in through the login form and waits for the first page after it. */
+export async function login(page, who, password = PASSWORD) {
+  await page.goto(`${BASE}/app/#/login`);
+  await page.getByLabel(/手机号或电子邮箱|Mobile number or email/).fill(who);
+  await page.getByLabel(/^(密码|Password)$/).fill(password);
+  await page.getByRole('button', { name: /^(登录|Log in)$/ }).click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/login') && sessionStorage.getItem('wuye.session'));
+  await page.locator('main h1').waitFor();
+}
+
+/** Fails on any serious or critical axe-core violation of the page as it is now, and on any
+ *  i18n key shown instead of its text. */
+export async function accessible(page, what) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const { violations } = await axe.run(document, { resultTypes: ['violations'] });
+    return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+  });
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `${what}: accessibility violations:\n${bad.map((v) => `  ${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(', ')}`).join('\n')}`);
+  const text = await page.locator('body').innerText();
+  const keys = text.match(/\b(?:app|nav|bar|role|login|home|common|error|notfound|owner|staff|committee)\.[a-z_]+(?:\.[a-z_]+)*\b/g);
+  check(!keys, `${what}: untranslated keys shown: ${keys}`);
+}
+
+/** The text of the alert region if it is showing, else ''. */
+export async function alertText(page) {
+  const box = page.locator('#alert');
+  return (await box.isVisible()) ? box.innerText() : '';
+}
