@@ -1,6 +1,8 @@
 //! What the benches share: their arguments and a database of their own.
 #![allow(dead_code)]
 
+pub mod dataset;
+
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 /// The value after `--name` on the command line.
