@@ -83,10 +83,15 @@ export async function screenshot(page, name) {
   return file;
 }
 
-/** Opens a page of the app by its hash route ('/owner') and waits for its heading. */
+/** Waits until the page on show has filled in (the shell marks <main> busy meanwhile). */
+export async function settled(page) {
+  await page.locator('main:not([aria-busy="true"]) h1').waitFor();
+}
+
+/** Opens a page of the app by its hash route ('/owner') and waits for it to fill in. */
 export async function open(page, route) {
   await page.goto(`${BASE}/app/#${route}`);
-  await page.locator('main h1').waitFor();
+  await settled(page);
 }
 
 /** Logs in through the login form and waits for the first page after it. */
@@ -96,7 +101,7 @@ export async function login(page, who, password = PASSWORD) {
   await page.getByLabel(/^(密码|Password)$/).fill(password);
   await page.getByRole('button', { name: /^(登录|Log in)$/ }).click();
   await page.waitForFunction(() => !location.hash.startsWith('#/login') && sessionStorage.getItem('wuye.session'));
-  await page.locator('main h1').waitFor();
+  await settled(page);
 }
 
 /** Fails on any serious or critical axe-core violation of the page as it is now, and on any

@@ -55,7 +55,8 @@ export function field(labelKey, tag, attrs = {}, children = [], hint = null) {
 
 /** A table with a caption (for screen readers) from column keys and rows of cells. */
 export function table(captionKey, columnKeys, rows) {
-  return h('div', { class: 'table-wrap' },
+  // A wide table scrolls sideways on a phone: its box takes the keyboard focus to be scrolled.
+  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-label': t(captionKey) },
     h('table', {},
       h('caption', {}, t(captionKey)),
       h('thead', {}, h('tr', {}, columnKeys.map((key) => h('th', { scope: 'col' }, t(key))))),
@@ -246,11 +247,14 @@ async function route() {
   main.replaceChildren(heading);
   document.title = `${t(target.title)} · ${t('app.name')}`;
   markCurrentNav(target.path);
+  // Busy while the page fills in: assistive technology (and the browser tests) wait for it.
+  main.setAttribute('aria-busy', 'true');
   try {
     await target.render(main, params, query);
   } catch (error) {
     if (turn === routing) showError(error);
   }
+  if (turn === routing) main.setAttribute('aria-busy', 'false');
   if (turn === routing && focusOnRoute) heading.focus();
 }
 
@@ -320,9 +324,12 @@ function layout() {
   nav.replaceChildren(h('ul', {}, links.map((p) => h('li', {}, h('a', { href: `#${p.path}`, dataset: { path: p.path } }, t(p.title))))));
 }
 
+/** Marks the navigation link the page belongs to: the longest one its path starts with. */
 function markCurrentNav(path) {
-  for (const link of document.querySelectorAll('#nav a')) {
-    if (path.startsWith(link.dataset.path)) link.setAttribute('aria-current', 'page');
+  const links = [...document.querySelectorAll('#nav a')];
+  const best = links.filter((a) => path.startsWith(a.dataset.path)).sort((a, b) => b.dataset.path.length - a.dataset.path.length)[0];
+  for (const link of links) {
+    if (link === best) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
 }
@@ -354,7 +361,9 @@ async function logout() {
 async function start() {
   setLang(lang());
   if (localStorage.getItem('wuye.large-text') === 'on') document.documentElement.classList.add('large-text');
-  await Promise.all(PORTALS.map((module) => import(module)));
+  // A portal that fails to load is reported, and the others still serve their people.
+  const loaded = await Promise.allSettled(PORTALS.map((module) => import(module)));
+  loaded.filter((r) => r.status === 'rejected').forEach((r) => console.error('a portal did not load:', r.reason));
   window.addEventListener('hashchange', () => { focusOnRoute = true; route(); });
   await route();
 }
