@@ -7,6 +7,7 @@ extend({
     'owner.home.title': '我的房屋',
     'owner.home.owed': '应缴',
     'owner.home.prepaid': '预存余额',
+    'owner.home.overdue_bills': '{n} 张账单已逾期',
     'owner.home.fund': '维修资金余额',
     'owner.home.area': '面积',
     'owner.home.bills': '账单与缴费',
@@ -175,6 +176,7 @@ extend({
     'owner.home.title': 'My homes',
     'owner.home.owed': 'Owed',
     'owner.home.prepaid': 'Prepaid balance',
+    'owner.home.overdue_bills': '{n} overdue',
     'owner.home.fund': 'Maintenance fund balance',
     'owner.home.area': 'Area',
     'owner.home.bills': 'Bills and payment',
@@ -374,13 +376,14 @@ page('/owner', {
     const units = await api('GET', '/me/units');
     if (!units.length) return main.append(h('p', {}, t('owner.home.none')));
     const cards = await Promise.all(units.map(async (unit) => {
-      const [balance, fund] = await Promise.all([api('GET', `/units/${unit.id}/balance`), api('GET', `/units/${unit.id}/fund`)]);
-      const owes = Number(balance.owed) > 0;
+      const [balance, fund, bills] = await Promise.all([api('GET', `/units/${unit.id}/balance`), api('GET', `/units/${unit.id}/fund`), api('GET', `/units/${unit.id}/bills`)]);
+      const overdue = bills.filter((b) => b.status === 'overdue').length;
+      const state = overdue ? h('span', { class: 'badge overdue' }, t('owner.home.overdue_bills', { n: overdue })) : badge(Number(balance.owed) > 0 ? 'open' : 'paid');
       return h('section', { class: 'card', 'aria-labelledby': `unit-${unit.id}` },
         h('h2', { id: `unit-${unit.id}` }, unit.label),
         facts([
           ['owner.home.area', `${unit.area} m²`],
-          ['owner.home.owed', h('span', { class: 'amount big' }, money(balance.owed), ' ', owes ? badge('overdue') : badge('paid'))],
+          ['owner.home.owed', [h('span', { class: 'amount big' }, money(balance.owed)), ' ', state]],
           ['owner.home.prepaid', h('span', { class: 'amount' }, money(balance.prepaid))],
           ['owner.home.fund', h('span', { class: 'amount' }, money(fund.sub_ledger.balance))],
         ]),
