@@ -2,7 +2,7 @@
 // and sees the receipt, downloads a statement, reads the fund, reports a repair with a photo and
 // rates it once it is fixed, acknowledges a notice and votes; every page passes axe-core; large
 // text and English change the page.
-import { test, run, login, open, screenshot, accessible, check, alertText, BASE, PASSWORD } from './harness.mjs';
+import { test, run, login, open, settled, screenshot, accessible, check, alertText, BASE, PASSWORD } from './harness.mjs';
 import { readFileSync } from 'node:fs';
 
 const OWNER = 'owner@wangjiao.demo';
@@ -174,6 +174,23 @@ test('large text and English change the page, and stay', async ({ page }) => {
   await page.getByRole('button', { name: '切换到中文' }).click();
   await page.getByRole('heading', { name: '我的房屋', level: 1 }).waitFor();
   check((await page.evaluate(() => document.documentElement.lang)) === 'zh-CN', 'back in Chinese');
+});
+
+test('the skip link and the login work from the keyboard alone', async ({ page }) => {
+  await page.goto(`${BASE}/app/`);
+  await page.getByRole('button', { name: '登录' }).waitFor();
+  await page.keyboard.press('Tab');
+  check((await page.evaluate(() => document.activeElement.textContent)) === '跳到正文', 'the first Tab reaches the skip link');
+  await page.keyboard.press('Enter');
+  check((await page.evaluate(() => document.activeElement.id)) === 'main', 'the skip link moves the focus to the content');
+  for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement.name)) !== 'login'; i++) await page.keyboard.press('Tab');
+  await page.keyboard.type(OWNER);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: '我的房屋', level: 1 }).waitFor();
+  await settled(page);
+  check((await page.evaluate(() => document.activeElement.tagName)) === 'H1', 'after logging in the focus is on the new page heading');
 });
 
 test('a wrong password is said in the alert region, not thrown away', async ({ page }) => {
