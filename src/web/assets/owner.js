@@ -164,6 +164,7 @@ extend({
     'owner.votes.closes': '截止时间：{when}',
     'owner.votes.area': '您的表决面积：{area} m²',
     'owner.votes.choice': '您的意见',
+    'owner.votes.choose': '请选择同意、反对或弃权。',
     'owner.votes.current': '您已表决：{choice}（可在截止前修改）',
     'owner.votes.submit': '提交表决',
     'owner.votes.cast': '已记录您的表决：{choice}。',
@@ -333,6 +334,7 @@ extend({
     'owner.votes.closes': 'Closes {when}',
     'owner.votes.area': 'You vote with {area} m²',
     'owner.votes.choice': 'Your vote',
+    'owner.votes.choose': 'Choose agree, disagree or abstain.',
     'owner.votes.current': 'You voted: {choice} (you may change it until it closes)',
     'owner.votes.submit': 'Cast the vote',
     'owner.votes.cast': 'Your vote is recorded: {choice}.',
@@ -679,7 +681,7 @@ page('/owner/votes', {
           h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('owner.votes.submit'))),
         ], async (data) => {
           const choice = data.get('choice');
-          if (!choice) throw new Error(t('owner.votes.choice'));
+          if (!choice) throw new Error(t('owner.votes.choose'));
           await api('POST', `/votes/${v.id}/ballots`, { choice });
           notify(t('owner.votes.cast', { choice: t(`owner.choice.${choice}`) }));
           go('/owner/votes');
