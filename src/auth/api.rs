@@ -19,7 +19,20 @@ use entity::{compound, owner, user, user_compound};
 #[oai(ty = "bearer", checker = "check_token")]
 pub struct BearerAuth(pub Actor);
 
+/// A token already checked for this request (by the staff action log, which needs the caller
+/// first), so that it is checked once per request.
+#[derive(Clone)]
+pub struct CheckedToken {
+    pub token: String,
+    pub actor: Actor,
+}
+
 async fn check_token(request: &Request, bearer: Bearer) -> poem::Result<Actor> {
+    if let Some(checked) = request.extensions().get::<CheckedToken>()
+        && checked.token == bearer.token
+    {
+        return Ok(checked.actor.clone());
+    }
     let state = request.data::<AppState>().ok_or_else(|| poem::Error::from_string("no state", poem::http::StatusCode::INTERNAL_SERVER_ERROR))?;
     super::authenticate(&state.db, &bearer.token).await.map_err(|e| ApiError::from(e).into())
 }

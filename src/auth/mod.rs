@@ -151,7 +151,7 @@ pub async fn login(db: &impl ConnectionTrait, config: &Config, login: &str, pass
     rand::rng().fill_bytes(&mut bytes);
     let token = format!("wy_{}", hex::encode(bytes));
     let expires_at = Utc::now() + Duration::hours(config.session_hours);
-    let session = session::ActiveModel {
+    session::ActiveModel {
         user_id: Set(account.id),
         token_hash: Set(token_hash(&token)),
         created_at: Set(Utc::now()),
@@ -161,45 +161,32 @@ pub async fn login(db: &impl ConnectionTrait, config: &Config, login: &str, pass
     }
     .insert(db)
     .await?;
-    let actor = actor_for(db, account, session.id).await?;
+    let actor = authenticate(db, &token).await?;
     Ok(LoggedIn { token, actor, expires_at })
 }
 
 /// The actor behind a bearer token: the session must exist, be unexpired and unrevoked, and
 /// its account enabled. Checked on every request, so disabling an account locks it out at once.
 pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Actor> {
-    // The session and its account in one round trip: this runs before every request.
-    let sql = "SELECT u.*, s.id AS session_id FROM sessions s JOIN users u ON u.id = s.user_id \
-               WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2";
-    let row = db
-        .query_one_raw(crate::db::statement(db, sql, vec![token_hash(token).into(), Utc::now().into()]))
-        .await?
-        .ok_or(Error::Unauthenticated("the token is unknown, expired or revoked"))?;
-    let account = user::Model::from_query_result(&row, "")?;
+    // The session, its account and the compounds the account is limited to (an owner's through
+    // its owner records, staff's as listed) in one round trip: this runs before every request.
+    // One row per compound, or one row with none.
+    let sql = "SELECT u.*, s.id AS session_id, COALESCE(uc.compound_id, o.compound_id) AS limited_to \
+               FROM sessions s JOIN users u ON u.id = s.user_id \
+               LEFT JOIN user_compounds uc ON uc.user_id = u.id AND u.role <> $3 \
+               LEFT JOIN owners o ON o.user_id = u.id AND u.role = $3 \
+               WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
+               ORDER BY limited_to";
+    let values = vec![token_hash(token).into(), Utc::now().into(), Role::Owner.as_str().into()];
+    let rows = db.query_all_raw(crate::db::statement(db, sql, values)).await?;
+    let first = rows.first().ok_or(Error::Unauthenticated("the token is unknown, expired or revoked"))?;
+    let account = user::Model::from_query_result(first, "")?;
     if account.disabled {
         return Err(Error::Unauthenticated("the account is disabled"));
     }
-    actor_for(db, account, row.try_get("", "session_id")?).await
-}
-
-async fn actor_for(db: &impl ConnectionTrait, account: user::Model, session_id: i64) -> Result<Actor> {
+    let session_id: i64 = first.try_get("", "session_id")?;
     let role = Role::parse(&account.role).ok_or_else(|| anyhow::anyhow!("user {} has unknown role {}", account.id, account.role))?;
-    let compounds: Vec<i64> = match role {
-        Role::Owner => owner::Entity::find()
-            .filter(owner::Column::UserId.eq(account.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|o| o.compound_id)
-            .collect(),
-        _ => user_compound::Entity::find()
-            .filter(user_compound::Column::UserId.eq(account.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|uc| uc.compound_id)
-            .collect(),
-    };
+    let compounds = rows.iter().map(|row| row.try_get::<Option<i64>>("", "limited_to")).filter_map(|id| id.transpose()).collect::<std::result::Result<Vec<i64>, _>>()?;
     // Staff with no listed compounds work for all of the company's; everyone else is limited.
     let limited = !(role.is_company_staff() || role == Role::PlatformAdmin) || !compounds.is_empty();
     Ok(Actor {

@@ -21,7 +21,13 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
     // Logging in and out, and the gateway's signed callback, are not staff changes.
     let logged = changes && !path.starts_with("/auth/") && !path.starts_with("/gateway/");
     let actor = match bearer(&request).filter(|_| logged) {
-        Some(token) => auth::authenticate(&db, &token).await.ok().filter(|a| a.role != Role::Owner),
+        Some(token) => match auth::authenticate(&db, &token).await {
+            Ok(actor) => {
+                request.extensions_mut().insert(auth::api::CheckedToken { token, actor: actor.clone() });
+                Some(actor).filter(|a| a.role != Role::Owner)
+            }
+            Err(_) => None,
+        },
         None => None,
     };
     let Some(actor) = actor else {

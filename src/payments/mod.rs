@@ -19,7 +19,7 @@ use crate::{
     registry::{compound_today, local_today},
     types::{Money, required_text},
 };
-use entity::{bill, common_income, compound, payment, payment_allocation, receipt, receipt_counter, refund, unit};
+use entity::{bill, common_income, compound, payment, payment_allocation, receipt, refund, unit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, poem_openapi::Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
@@ -179,17 +179,18 @@ pub async fn receive(
         },
     )
     .await?;
-    for a in &allocations {
-        payment_allocation::ActiveModel {
+    if !allocations.is_empty() {
+        let rows = allocations.iter().map(|a| payment_allocation::ActiveModel {
             compound_id: Set(unit.compound_id),
             payment_id: Set(recorded.id),
             bill_id: Set(a.bill_id),
             principal: Set(a.principal),
             late_fee: Set(a.late_fee),
             ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        });
+        payment_allocation::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    for a in &allocations {
         let state = open.iter().find(|s| s.bill.id == a.bill_id).ok_or(Error::NotFound("bill"))?;
         let mut active = billing::with_late_fee_brought_up_to_date(state, today);
         active.paid = Set(state.bill.paid + a.principal);
@@ -207,17 +208,16 @@ pub async fn receive(
 /// The next receipt number of the compound and year. The compound's ledger chain is locked by
 /// the caller, so numbers are handed out one at a time and never skipped.
 async fn issue_receipt(txn: &DatabaseTransaction, payment: &payment::Model, year: i32) -> Result<receipt::Model> {
-    txn.execute_raw(crate::db::statement(
-        txn,
-        "INSERT INTO receipt_counters (compound_id, year, last_number) VALUES ($1, $2, 0) ON CONFLICT (compound_id, year) DO NOTHING",
-        vec![payment.compound_id.into(), year.into()],
-    ))
-    .await?;
-    let counter = receipt_counter::Entity::find_by_id((payment.compound_id, year)).one(txn).await?.ok_or_else(|| anyhow::anyhow!("receipt counter vanished"))?;
-    let number = counter.last_number + 1;
-    let mut active: receipt_counter::ActiveModel = counter.into();
-    active.last_number = Set(number);
-    active.update(txn).await?;
+    let counted = txn
+        .query_one_raw(crate::db::statement(
+            txn,
+            "INSERT INTO receipt_counters (compound_id, year, last_number) VALUES ($1, $2, 1) \
+             ON CONFLICT (compound_id, year) DO UPDATE SET last_number = receipt_counters.last_number + 1 RETURNING last_number",
+            vec![payment.compound_id.into(), year.into()],
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the receipt counter returned no number"))?;
+    let number: i64 = counted.try_get("", "last_number")?;
     Ok(receipt::ActiveModel {
         compound_id: Set(payment.compound_id),
         year: Set(year),

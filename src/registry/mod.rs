@@ -750,10 +750,11 @@ pub async fn owned_unit_ids(db: &impl ConnectionTrait, actor: &Actor) -> Result<
 /// For an owner's login, the day their current ownership of the unit began (None if they do
 /// not own it now).
 pub async fn ownership_start(db: &impl ConnectionTrait, actor: &Actor, unit_id: i64) -> Result<Option<NaiveDate>> {
-    let owners = owner::Entity::find().filter(owner::Column::UserId.eq(actor.user_id)).all(db).await?;
+    // One round trip: every owner read asks this first.
+    let owners = sea_orm::sea_query::Query::select().column(owner::Column::Id).from(owner::Entity).and_where(owner::Column::UserId.eq(actor.user_id)).to_owned();
     let open = ownership::Entity::find()
         .filter(ownership::Column::UnitId.eq(unit_id))
-        .filter(ownership::Column::OwnerId.is_in(owners.iter().map(|o| o.id)))
+        .filter(ownership::Column::OwnerId.in_subquery(owners))
         .filter(ownership::Column::EndedOn.is_null())
         .all(db)
         .await?;
