@@ -18,8 +18,8 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait
 // ---------------------------------------------------------------------------------------------
 
 /// Enough units that the bill run takes a few seconds, compound by compound.
-const COMPOUNDS: usize = 60;
-const UNITS_PER_COMPOUND: usize = 150;
+const COMPOUNDS: usize = 24;
+const UNITS_PER_COMPOUND: usize = 100;
 
 /// The `wuye` binary on a database, quiet but for warnings.
 fn wuye(database_url: &str, args: &[&str]) -> Command {
