@@ -1,0 +1,103 @@
+//! The web interface as served by the binary: the page and its assets, kept out of the OpenAPI
+//! document, and the built-in gateway's checkout the owner portal pays through (off unless
+//! WUYE_GATEWAY_CHECKOUT is on). The pages themselves are tested in a browser: tests/browser.
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode, redirect::Policy};
+use serde_json::{Value, json};
+use wuye::auth::Role;
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let home = client.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    assert_eq!(home.headers()["location"], "/app/");
+
+    let page = client.get(format!("{}/app/", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="zh-CN">"#) && html.contains("/app/assets/app.js"), "{html}");
+
+    for (name, content_type, contains) in [
+        ("app.js", "text/javascript; charset=utf-8", "export function page("),
+        ("i18n.js", "text/javascript; charset=utf-8", "export function t("),
+        ("owner.js", "text/javascript; charset=utf-8", "/payment-orders"),
+        ("app.css", "text/css; charset=utf-8", ".large-text"),
+        ("icon.svg", "image/svg+xml", "<svg"),
+    ] {
+        let response = client.get(format!("{}/app/assets/{name}", app.base)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+        assert_eq!(response.headers()["content-type"], content_type, "{name}");
+        assert!(response.text().await.unwrap().contains(contains), "{name} is not the file it should be");
+    }
+    let (status, body) = app.get("/app/assets/secrets.txt", "no token needed").await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+
+    let spec: Value = client.get(format!("{}/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let web_paths: Vec<&String> = spec["paths"].as_object().unwrap().keys().filter(|p| p.starts_with("/app") || p.as_str() == "/").collect();
+    assert!(web_paths.is_empty(), "the web interface is not part of the API: {web_paths:?}");
+}
+
+/// An order for one overdue bill of the tenant's flat; returns (order, owed).
+async fn order(app: &TestApp, tenant: &Tenant) -> (Value, String) {
+    let bill = overdue_bill(app, tenant, tenant.unit_id, "水费", "58.30", 5, None).await;
+    let owner = tenant.token(Role::Owner);
+    let (status, order) = app.post("/payment-orders", owner, json!({ "unit_id": tenant.unit_id, "bill_ids": [bill["id"]] })).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    (order, bill["total_due"].as_str().unwrap().to_string())
+}
+
+async fn confirm(app: &TestApp, token: &str, order_id: &Value) -> (StatusCode, Value) {
+    app.request(Method::POST, &format!("/app/gateway/checkout/{order_id}"), Some(token), None).await
+}
+
+#[tokio::test]
+async fn the_checkout_is_off_unless_configured() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("Alpha").await;
+    let (order, _) = order(&app, &tenant).await;
+    let (status, body) = confirm(&app, tenant.token(Role::Owner), &order["id"]).await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+    assert!(body["message"].as_str().unwrap().contains("WUYE_GATEWAY_CHECKOUT"), "{body}");
+    let (_, still) = app.get(&format!("/payment-orders/{}", order["id"]), tenant.token(Role::Owner)).await;
+    assert_eq!(still["status"], "pending", "nothing was paid: {still}");
+}
+
+#[tokio::test]
+async fn the_owner_who_ordered_confirms_and_gets_a_receipt_once() {
+    let app = TestApp::spawn_with(&[("WUYE_GATEWAY_CHECKOUT", "on")]).await;
+    let tenant = app.tenant("Alpha").await;
+    let other = app.tenant("Beta").await;
+    let owner = tenant.token(Role::Owner);
+    let (order, owed) = order(&app, &tenant).await;
+
+    // Nobody else confirms it: not without a login, not another company's owner, not staff.
+    let (status, body) = app.request(Method::POST, &format!("/app/gateway/checkout/{}", order["id"]), None, None).await;
+    assert_problem(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let (status, body) = confirm(&app, other.token(Role::Owner), &order["id"]).await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = confirm(&app, tenant.token(Role::Cashier), &order["id"]).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+
+    let (status, paid) = confirm(&app, owner, &order["id"]).await;
+    assert_eq!(status, StatusCode::OK, "{paid}");
+    assert_eq!(paid["status"], "paid");
+    let (status, payment) = app.get(&format!("/payments/{}", paid["payment_id"]), owner).await;
+    assert_eq!(status, StatusCode::OK, "{payment}");
+    assert_eq!(payment["method"], "online");
+    assert_eq!(payment["amount"], owed.as_str());
+    assert!(payment["receipt"]["number"].as_str().is_some_and(|n| n.len() == 11), "{payment}");
+    let (_, balance) = app.get(&format!("/units/{}/balance", tenant.unit_id), owner).await;
+    assert_eq!(balance["owed"], "0.00", "{balance}");
+
+    // Confirming again (a double click) is the same transaction: no second payment.
+    let (status, again) = confirm(&app, owner, &order["id"]).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, json!({ "status": "already_paid", "payment_id": paid["payment_id"] }));
+    let (_, payments) = app.get(&format!("/units/{}/payments", tenant.unit_id), owner).await;
+    assert_eq!(payments.as_array().unwrap().len(), 1, "{payments}");
+}
