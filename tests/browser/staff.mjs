@@ -1,0 +1,205 @@
+// The staff console in a real browser, on the demo's 旺角家园: a dispatcher accepts and assigns a
+// repair ticket and the technician starts and resolves it; a cashier finds a flat, takes a cash
+// payment and opens the printable receipt; a manager previews a bill run, reads fee items, the
+// registry, a refused import's row-by-row report, job runs and the outbox. Every page passes axe-core.
+import { test, run, login, open, screenshot, accessible, check, alertText, BASE, PASSWORD } from './harness.mjs';
+
+/** The API as a demo account, for what the test needs set up or checked behind the page. */
+async function as(login) {
+  const answer = await fetch(`${BASE}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, password: PASSWORD }) });
+  const { token, me } = await answer.json();
+  return {
+    me,
+    async call(method, path, body) {
+      const r = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+      const json = await r.json();
+      check(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+  };
+}
+
+/** Waits until the polite status region announces `text`. */
+async function announced(page, text) {
+  await page.locator('#status', { hasText: text }).waitFor();
+}
+
+// Shared by the two ticket tests, in order: the ticket the owner files for this run.
+let ticketId;
+let technician;
+
+test('dispatcher accepts and assigns a new ticket from the board', async ({ page }) => {
+  const owner = await as('owner@wangjiao.demo');
+  const [unit] = await owner.call('GET', '/me/units');
+  const filed = await owner.call('POST', '/tickets', { unit_id: unit.id, category: 'plumbing', location: 'in_unit', description: '卫生间地漏堵了，水漫出来（浏览器测试）' });
+  ticketId = filed.id;
+  technician = (await as('tech@hemu.demo')).me;
+
+  await login(page, 'dispatcher@hemu.demo');
+  check((await page.locator('main h1').innerText()) === '报修工单', 'the dispatcher lands on the ticket board');
+  const column = page.locator('section.column', { has: page.getByRole('heading', { name: /^待受理/ }) });
+  const card = column.locator('article', { has: page.getByRole('link', { name: `#${ticketId} 水管下水` }) });
+  await card.waitFor();
+  check((await card.innerText()).includes(unit.label), `the card names the flat ${unit.label}`);
+  await accessible(page, 'ticket board');
+  await screenshot(page, 'staff-board');
+
+  // The list view with a filter, then the ticket itself.
+  await page.getByLabel('类别').selectOption('plumbing');
+  await page.getByLabel('显示方式').selectOption('list');
+  await page.getByRole('button', { name: '筛选' }).click();
+  await page.locator('main table').waitFor();
+  check(page.url().includes('category=plumbing') && page.url().includes('view=list'), 'the filters are in the address');
+  const row = page.locator('tbody tr', { has: page.getByRole('link', { name: `#${ticketId} 水管下水` }) });
+  check((await row.innerText()).includes('待受理'), 'the list shows the status');
+  await accessible(page, 'ticket list');
+  await row.getByRole('link').click();
+
+  await page.locator('#ticket-status', { hasText: '待受理' }).waitFor();
+  check((await page.locator('main').innerText()).includes('受理时限'), 'the SLA deadlines are shown');
+  await accessible(page, 'ticket to triage');
+  await page.getByLabel('优先级').selectOption('p2');
+  await page.getByRole('button', { name: '受理', exact: true }).click();
+  await page.locator('#ticket-status', { hasText: '已受理，待派工' }).waitFor();
+
+  await page.getByLabel('派给').selectOption(String(technician.user_id));
+  await page.getByRole('button', { name: '派工' }).click();
+  await announced(page, `工单 #${ticketId} 已派给师傅 #${technician.user_id}`);
+  await page.locator('#ticket-status', { hasText: '已派工' }).waitFor();
+  const named = await page.locator('#ticket-assignee').innerText();
+  check(named === `${technician.name}（#${technician.user_id}）`, `the page names the technician, got ${named}`);
+  check((await page.locator('main').innerText()).includes('P2 紧急'), 'the triage priority is shown');
+  check(await alertText(page) === '', 'no error shown');
+  await accessible(page, 'assigned ticket');
+  await screenshot(page, 'staff-assigned');
+});
+
+test('technician starts and resolves the ticket from their list', async ({ page }) => {
+  await login(page, 'tech@hemu.demo');
+  check((await page.locator('main h1').innerText()) === '我的工单', 'the technician lands on their own tickets');
+  const row = () => page.locator('tbody tr', { has: page.getByRole('link', { name: `#${ticketId} 水管下水` }) });
+  await row().waitFor();
+  check((await row().innerText()).includes('已派工'), 'the ticket is listed as assigned');
+  await accessible(page, 'my tickets');
+  await row().getByRole('button', { name: `开始维修 #${ticketId}` }).click();
+  await announced(page, `工单 #${ticketId} 已改为：维修中`);
+  await row().getByRole('button', { name: `已修好 #${ticketId}` }).click();
+  await announced(page, `工单 #${ticketId} 已改为：已修好，待业主确认`);
+  // Resolved is no longer open work: it leaves the list, and its page says where it stands.
+  await row().waitFor({ state: 'detached' });
+  await open(page, `/staff/tickets/${ticketId}`);
+  await page.locator('#ticket-status', { hasText: '已修好，待业主确认' }).waitFor();
+  check((await page.locator('ol.history').innerText()).includes('维修师傅'), 'the history names the technician\'s steps');
+  await accessible(page, 'resolved ticket');
+  await screenshot(page, 'staff-resolved');
+
+  const desk = await as('dispatcher@hemu.demo');
+  const { ticket } = await desk.call('GET', `/tickets/${ticketId}`);
+  check(ticket.status === 'resolved' && ticket.assignee_id === technician.user_id, `the API agrees: ${ticket.status}`);
+});
+
+test('cashier finds a flat by its owner, takes what it owes in cash and opens the printable receipt', async ({ page }) => {
+  // A flat of 旺角家园 with overdue bills, not one of the owner portal test's flats.
+  const cashier = await as('cashier@hemu.demo');
+  const mine = new Set((await (await as('owner@wangjiao.demo')).call('GET', '/me/units')).map((u) => u.id));
+  const { items } = await cashier.call('GET', '/units?compound_id=3&q=502&per_page=50');
+  let unit;
+  let owed;
+  for (const candidate of items.filter((u) => u.owners.length === 1 && !mine.has(u.id))) {
+    owed = (await cashier.call('GET', `/units/${candidate.id}/balance`)).owed;
+    if (Number(owed) > 0) { unit = candidate; break; }
+  }
+  check(unit, 'the demo has a flat 502 in arrears');
+  const ownerName = unit.owners[0].owner.name;
+
+  await login(page, 'cashier@hemu.demo');
+  check((await page.locator('main h1').innerText()) === '收银台', 'the cashier lands on the desk');
+  await accessible(page, 'cashier desk');
+  await page.getByLabel('小区').selectOption({ label: '旺角家园' });
+  await page.getByLabel('房号或业主姓名、电话').fill(ownerName);
+  await page.getByRole('button', { name: '查找房屋' }).click();
+  const found = page.getByRole('link', { name: unit.label, exact: true });
+  await found.waitFor();
+  check((await page.locator('tbody tr', { has: found }).innerText()).includes(ownerName), 'the owner is named beside the flat');
+  await accessible(page, 'units found');
+  await found.click();
+
+  await page.getByRole('heading', { name: '收款', exact: true }).waitFor();
+  check((await page.locator('main h1').innerText()).includes(unit.label), `the page is about ${unit.label}`);
+  check((await page.locator('tbody tr.overdue').first().innerText()).includes('已逾期'), 'overdue bills are said to be overdue');
+  const amount = page.getByLabel('金额（元）');
+  check((await amount.inputValue()) === owed, `the amount starts at what the flat owes, ${owed}`);
+  await accessible(page, 'flat at the desk');
+  await screenshot(page, 'staff-cashier-unit');
+  await page.getByLabel('收款方式').selectOption('cash');
+  await page.getByRole('button', { name: '确认收款并开收据' }).click();
+
+  await page.locator('#receipt-number').waitFor();
+  const number = await page.locator('#receipt-number').innerText();
+  check(/^\d{4}-\d{6}$/.test(number), `a receipt number like 2026-000042, got ${number}`);
+  check((await page.locator('#receipt-amount').innerText()) === `¥${owed}`, `the receipt is for ¥${owed}`);
+  await announced(page, `已收款 ¥${owed}，收据 ${number}`);
+  const receipt = await page.locator('.receipt').innerText();
+  check(receipt.includes(unit.label) && receipt.includes(ownerName) && receipt.includes('现金'), 'the receipt names the flat, its owner and the method');
+  check((await page.locator('.receipt tbody tr').count()) > 0, 'the receipt lists the bills paid');
+  const [payment] = await cashier.call('GET', `/units/${unit.id}/payments`);
+  check(payment.receipt.number === number && payment.amount === owed && payment.method === 'cash', `the API has the same receipt: ${JSON.stringify(payment.receipt)}`);
+  check((await cashier.call('GET', `/units/${unit.id}/balance`)).owed === '0.00', 'the flat owes nothing now');
+  await accessible(page, 'receipt');
+  await screenshot(page, 'staff-receipt');
+
+  // Printed, the receipt stands alone: no bar, navigation or buttons.
+  await page.emulateMedia({ media: 'print' });
+  check(!(await page.locator('#nav').isVisible()) && !(await page.getByRole('button', { name: '打印' }).isVisible()), 'printing hides the navigation and buttons');
+  check(await page.locator('#receipt-number').isVisible(), 'printing shows the receipt');
+  await screenshot(page, 'staff-receipt-print');
+});
+
+test('manager previews a bill run and reads fee items, the registry, an import report, jobs and the outbox', async ({ page }) => {
+  await login(page, 'manager@hemu.demo');
+  await open(page, '/staff/bill-runs?compound=3');
+  await page.getByLabel('账期（月份）').fill('2027-01');
+  await page.getByRole('button', { name: '预览' }).click();
+  await page.getByRole('heading', { name: '2027-01 预览（尚未出账）' }).waitFor();
+  check(Number(await page.locator('#bill-run-bills').innerText()) > 0, 'the preview counts bills to create');
+  await accessible(page, 'bill run preview');
+  await screenshot(page, 'staff-bill-run-preview');
+
+  await open(page, '/staff/fee-items?compound=3');
+  await page.locator('tbody tr', { hasText: '物业费' }).waitFor();
+  check((await page.locator('tbody tr', { hasText: '物业费' }).innerText()).includes('1.2 元/m²/月'), 'the fee item shows its rate');
+  await accessible(page, 'fee items');
+
+  await open(page, '/staff/registry?compound=3');
+  await page.locator('tbody tr').first().waitFor();
+  check((await page.locator('main').innerText()).includes('第 1 页'), 'the units are paged');
+  await accessible(page, 'registry');
+
+  // A spreadsheet with a bad floor: nothing is imported and the page says which line and column.
+  await open(page, '/staff/import?compound=1');
+  await page.getByLabel('CSV 文件').setInputFiles({ name: 'units.csv', mimeType: 'text/csv', buffer: Buffer.from('楼栋,单元,房号,楼层,用途,产权面积\n9栋,1单元,101,1,住宅,88.60\n9栋,1单元,102,一楼,住宅,88.60\n') });
+  await page.getByRole('button', { name: '导入', exact: true }).click();
+  const bad = page.locator('#import-report tbody tr');
+  await bad.first().waitFor();
+  const cells = await bad.first().locator('td').allInnerTexts();
+  check(cells[0] === '3' && cells[1] === 'floor', `line 3's floor is named, got ${cells}`);
+  check((await alertText(page)) !== '', 'the refusal is in the alert region');
+  await accessible(page, 'import report');
+  await screenshot(page, 'staff-import-rejected');
+
+  await open(page, '/staff/jobs');
+  await page.getByRole('button', { name: '立即运行：滞纳金计算' }).click();
+  await announced(page, '滞纳金计算已开始');
+  await page.locator('tbody tr', { hasText: '滞纳金计算' }).first().waitFor();
+  await accessible(page, 'jobs');
+
+  await open(page, '/staff/outbox');
+  await page.locator('tbody tr').first().waitFor();
+  await accessible(page, 'outbox');
+  await page.locator('tbody tr a').first().click();
+  await page.getByRole('heading', { name: '正文' }).waitFor();
+  await accessible(page, 'one email');
+  await screenshot(page, 'staff-outbox-message');
+});
+
+await run();
