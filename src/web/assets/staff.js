@@ -774,10 +774,12 @@ async function move(ticket, to, extra = {}) {
   notify(t('staff.ticket.moved', { id: ticket.id, status: t(`staff.status.${to}`) }));
 }
 
-function ticketFilters(query) {
+function ticketFilters(query, compounds) {
   const view = query.get('view') === 'list' ? 'list' : 'board';
+  const compound = compounds.find((c) => String(c.id) === query.get('compound'));
   const form = h('form', { class: 'card', role: 'search', 'aria-label': t('staff.tickets.filters') },
     h('div', { class: 'cards' },
+      compoundSelect(compounds, compound, true),
       field('staff.ticket.status', 'select', { name: 'status' }, options('staff.status', STATUSES, query.get('status'), 'staff.tickets.open')),
       field('staff.ticket.category', 'select', { name: 'category' }, options('staff.category', CATEGORIES, query.get('category'), 'staff.any')),
       field('staff.ticket.priority', 'select', { name: 'priority' }, options('staff.priority', PRIORITIES, query.get('priority'), 'staff.any')),
@@ -789,8 +791,9 @@ function ticketFilters(query) {
   return onSubmit(form, (data) => go(`/staff/tickets?${queryOf(data)}`));
 }
 
-async function ticketQueue(query, extra = {}) {
-  const params = new URLSearchParams({ limit: '200', ...extra });
+async function ticketQueue(query) {
+  const params = new URLSearchParams({ limit: '200' });
+  if (query.get('compound')) params.set('compound_id', query.get('compound'));
   for (const name of ['status', 'category', 'priority', 'overdue', 'after']) if (query.get(name)) params.set(name, query.get(name));
   const found = await api('GET', `/tickets?${params}`);
   const units = await unitsById(found.items.map((ticket) => ticket.unit_id));
@@ -807,8 +810,8 @@ function nextPage(path, query, next) {
 page('/staff/tickets', {
   roles: DESK, title: 'staff.tickets.title', nav: true, home: true,
   async render(main, params, query) {
-    const found = await ticketQueue(query);
-    show(main, ticketFilters(query));
+    const [compounds, found] = await Promise.all([api('GET', '/compounds'), ticketQueue(query)]);
+    show(main, ticketFilters(query, compounds));
     if (query.get('view') === 'list') {
       show(main, table('staff.tickets.list_caption',
         ['staff.ticket.ticket', 'staff.ticket.unit', 'staff.ticket.priority', 'staff.ticket.status', 'staff.ticket.deadline', 'staff.ticket.assignee'],
@@ -1331,7 +1334,8 @@ page('/staff/jobs', {
     onSubmit(form, (data) => go(`/staff/jobs?${queryOf(data)}`));
     show(main, 
       table('staff.jobs.caption', ['staff.jobs.job', 'staff.jobs.schedule', 'staff.jobs.next', 'staff.ticket.actions'],
-        jobs.map((job) => [t(`staff.job.${job.name}`), h('code', {}, job.schedule), job.next_fire_times[0] ? when(job.next_fire_times[0]) : t('staff.jobs.off'), start(job.name)])),
+        // Platform jobs (the session clean-up) are the platform administrator's to start.
+        jobs.filter((job) => job.per_company || session().me.role === 'platform_admin').map((job) => [t(`staff.job.${job.name}`), h('code', {}, job.schedule), job.next_fire_times[0] ? when(job.next_fire_times[0]) : t('staff.jobs.off'), start(job.name)])),
       h('h2', {}, t('staff.jobs.runs')),
       form,
       table('staff.jobs.runs_caption', ['staff.jobs.run', 'staff.jobs.job', 'staff.jobs.status', 'staff.jobs.trigger', 'staff.jobs.scheduled', 'staff.jobs.finished', 'staff.jobs.attempts', 'staff.jobs.counts'],
