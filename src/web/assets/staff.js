@@ -691,7 +691,7 @@ function compoundPicker(path, compounds, compound) {
   return onSubmit(form, (data) => go(`${path}?${queryOf(data)}`));
 }
 
-/** A units' labels by id (a ticket names its unit by id only). */
+/** The units of tickets by id (a ticket names its unit by id only). */
 async function unitsById(ids) {
   const unique = [...new Set(ids)];
   const units = await Promise.all(unique.map((id) => api('GET', `/units/${id}`)));
@@ -768,7 +768,7 @@ function ticketLink(ticket) {
   return h('a', { href: `#/staff/tickets/${ticket.id}` }, t('staff.ticket.number', { id: ticket.id }), ' ', t(`staff.category.${ticket.category}`));
 }
 
-/** Moves a ticket and opens it again with what the server answered. */
+/** Moves a ticket and announces its new status. */
 async function move(ticket, to, extra = {}) {
   await api('POST', `/tickets/${ticket.id}/transitions`, { to, version: ticket.version, ...extra });
   notify(t('staff.ticket.moved', { id: ticket.id, status: t(`staff.status.${to}`) }));
@@ -820,12 +820,12 @@ page('/staff/tickets', {
     } else {
       // One column per status asked for: the open ones unless a status is chosen.
       const columns = query.get('status') ? [query.get('status')] : OPEN;
-      show(main, h('div', { class: 'cards board' }, columns.map((status) => {
+      show(main, h('div', { class: 'cards' }, columns.map((status) => {
         const tickets = found.items.filter((ticket) => ticket.status === status);
         return h('section', { class: 'column', 'aria-labelledby': `column-${status}` },
           h('h2', { id: `column-${status}` }, t(`staff.status.${status}`), ' ', t('staff.tickets.count', { count: found.counts[status] || 0 })),
           tickets.length === 0 && h('p', {}, t('common.none')),
-          tickets.map((ticket) => h('article', { class: `card${ticket.overdue ? ' late' : ''}` },
+          tickets.map((ticket) => h('article', { class: 'card' },
             h('h3', {}, ticketLink(ticket)),
             h('dl', { class: 'facts' },
               h('dt', {}, t('staff.ticket.unit')), h('dd', {}, found.units.get(ticket.unit_id).label),
@@ -848,7 +848,7 @@ page('/staff/my-tickets', {
     onSubmit(filter, (data) => go(`/staff/my-tickets?${queryOf(data)}`));
     // Starting and resolving are one click from the list; a hold needs its note, on the ticket's page.
     const quick = (ticket) => (MOVES.technician[ticket.status] || []).filter((to) => !NEEDS_NOTE.includes(to)).map((to) =>
-      onSubmit(h('form', { class: 'inline' }, h('button', { type: 'submit', class: 'primary', 'aria-label': `${t(moveKey(ticket.status, to))} ${t('staff.ticket.number', { id: ticket.id })}` }, t(moveKey(ticket.status, to)))),
+      onSubmit(h('form', {}, h('button', { type: 'submit', class: 'primary', 'aria-label': `${t(moveKey(ticket.status, to))} ${t('staff.ticket.number', { id: ticket.id })}` }, t(moveKey(ticket.status, to)))),
         async () => { await move(ticket, to); go(`/staff/my-tickets?${query}`); }));
     show(main, filter,
       found.items.length === 0 ? h('p', {}, t('staff.my_tickets.none')) : table('staff.my_tickets.caption',
@@ -868,7 +868,7 @@ page('/staff/tickets/:id', {
     const here = `/staff/tickets/${ticket.id}`;
     const late = (flag) => flag && [' ', badge('overdue', 'staff.ticket.late')];
     main.querySelector('h1').append(' ', t('staff.ticket.number', { id: ticket.id }));
-    show(main, 
+    show(main,
       h('section', { class: 'card', 'aria-labelledby': 'ticket-facts' },
         h('h2', { id: 'ticket-facts' }, t(`staff.category.${ticket.category}`), ' · ', h('span', { id: 'ticket-status' }, t(`staff.status.${ticket.status}`))),
         h('p', {}, ticket.description),
@@ -1025,7 +1025,7 @@ page('/staff/cashier/units/:id', {
       notify(t('staff.cashier.paid', { amount: money(payment.amount), number: payment.receipt.number }));
       go(`/staff/payments/${payment.id}/receipt`);
     });
-    show(main, 
+    show(main,
       h('section', { class: 'card', 'aria-labelledby': 'unit-balance' },
         h('h2', { id: 'unit-balance' }, t('staff.cashier.balance')),
         h('dl', { class: 'facts' },
@@ -1064,7 +1064,7 @@ page('/staff/payments/:id/receipt', {
     const [unit, bills, compounds] = await Promise.all([api('GET', `/units/${payment.unit_id}`), api('GET', `/units/${payment.unit_id}/bills`), api('GET', '/compounds')]);
     const compound = compounds.find((c) => c.id === unit.compound_id);
     const billOf = new Map(bills.map((bill) => [bill.id, bill]));
-    show(main, 
+    show(main,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'primary', onclick: () => window.print() }, t('common.print')),
         h('a', { class: 'button', href: `#/staff/cashier/units/${unit.id}` }, t('common.back'))),
@@ -1226,7 +1226,7 @@ page('/staff/registry', {
       q.set('page', n);
       return h('a', { class: 'button', href: `#/staff/registry?${q}` }, t(key));
     };
-    show(main, 
+    show(main,
       h('section', { class: 'card', 'aria-labelledby': 'compound-facts' },
         h('h2', { id: 'compound-facts' }, compound.name),
         h('dl', { class: 'facts' },
@@ -1319,7 +1319,7 @@ page('/staff/jobs', {
     const filter = new URLSearchParams({ limit: LIST_LIMIT });
     for (const name of ['job', 'status', 'before_id']) if (query.get(name)) filter.set(name, query.get(name));
     const [jobs, runs] = await Promise.all([api('GET', '/jobs'), api('GET', `/jobs/runs?${filter}`)]);
-    const start = (job) => onSubmit(h('form', { class: 'inline' },
+    const start = (job) => onSubmit(h('form', {},
       h('button', { type: 'submit', 'aria-label': t('staff.jobs.start_named', { job: t(`staff.job.${job}`) }) }, t('staff.jobs.start'))),
       async () => {
         const started = await api('POST', '/jobs/runs', { job });
@@ -1332,7 +1332,7 @@ page('/staff/jobs', {
         field('staff.jobs.status', 'select', { name: 'status' }, options('staff.run', RUN_STATUSES, query.get('status'), 'staff.any'))),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('staff.filter'))));
     onSubmit(form, (data) => go(`/staff/jobs?${queryOf(data)}`));
-    show(main, 
+    show(main,
       table('staff.jobs.caption', ['staff.jobs.job', 'staff.jobs.schedule', 'staff.jobs.next', 'staff.ticket.actions'],
         // Platform jobs (the session clean-up) are the platform administrator's to start.
         jobs.filter((job) => job.per_company || session().me.role === 'platform_admin').map((job) => [t(`staff.job.${job.name}`), h('code', {}, job.schedule), job.next_fire_times[0] ? when(job.next_fire_times[0]) : t('staff.jobs.off'), start(job.name)])),
@@ -1378,7 +1378,7 @@ page('/staff/outbox/:id', {
       notify(t('staff.outbox.retried'));
       go(`/staff/outbox/${m.id}`);
     });
-    show(main, 
+    show(main,
       h('dl', { class: 'facts card' },
         h('dt', {}, t('staff.outbox.subject')), h('dd', {}, m.subject),
         h('dt', {}, t('staff.outbox.recipient')), h('dd', {}, `${m.recipient_name} <${m.recipient}>`),
@@ -1390,7 +1390,7 @@ page('/staff/outbox/:id', {
         m.last_error && [h('dt', {}, t('staff.outbox.error')), h('dd', {}, m.last_error)]),
       m.status === 'failed' && retry,
       h('h2', {}, t('staff.outbox.body')),
-      h('pre', { class: 'card mail-body', tabindex: '0' }, m.body || ''),
+      h('pre', { class: 'card mail-body' }, m.body || ''),
       h('p', {}, h('a', { href: '#/staff/outbox' }, t('common.back'))));
   },
 });
