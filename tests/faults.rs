@@ -223,3 +223,409 @@ async fn a_bill_run_killed_midway_and_run_again_bills_each_unit_once_like_a_clea
         assert_eq!(verified.lines().filter(|l| l.contains(": intact,")).count(), COMPOUNDS, "{verified}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 2. PostgreSQL restarted under load
+// ---------------------------------------------------------------------------------------------
+
+const POSTGRES_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A PostgreSQL 15 cluster of the test's own (the suite's shared server must stay up for the
+/// other tests), on a free port with trust authentication. Stopped and deleted when dropped,
+/// also when the test fails.
+struct PrivatePostgres {
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> PrivatePostgres {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("wuye-faults-pg-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("the cluster's directory");
+        let cluster = PrivatePostgres { dir, port };
+        // The server refuses to run as root: the cluster belongs to the postgres user.
+        let owned = Command::new("chown").arg("postgres:postgres").arg(&cluster.dir).status().expect("chown");
+        assert!(owned.success(), "chown the cluster's directory to postgres");
+        cluster.run("initdb", &["-D", &cluster.data(), "-A", "trust", "-U", "postgres", "--no-sync"]);
+        cluster.run("pg_ctl", &["start", "-w", "-D", &cluster.data(), "-l", &cluster.log(), "-o", &cluster.options()]);
+        cluster
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    fn log(&self) -> String {
+        self.dir.join("server.log").display().to_string()
+    }
+
+    fn options(&self) -> String {
+        format!("-p {} -c listen_addresses=127.0.0.1 -k {}", self.port, self.dir.display())
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// One of PostgreSQL's programs as the postgres user, asserting it succeeded.
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = Command::new("runuser")
+            .args(["-u", "postgres", "--", &format!("{POSTGRES_BIN}/{program}")])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("run {program}: {e}"));
+        let log = std::fs::read_to_string(self.log()).unwrap_or_default();
+        assert!(output.status.success(), "{program} {args:?}: {}\n{}\n{log}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    }
+
+    /// A fast restart: every session is cut, the server shuts down cleanly and comes back.
+    fn restart(&self) {
+        self.run("pg_ctl", &["restart", "-w", "-m", "fast", "-D", &self.data(), "-l", &self.log(), "-o", &self.options()]);
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--", &format!("{POSTGRES_BIN}/pg_ctl"), "stop", "-w", "-m", "immediate", "-D", &self.data()])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What a cashier's client was told: the key, the amount, the answer.
+struct Acknowledged {
+    key: String,
+    fen: i64,
+    payment: serde_json::Value,
+}
+
+/// Posts a cashier payment as a real client does: a failure (no answer, or a 5xx) is retried
+/// with the same Idempotency-Key until the server acknowledges it. Returns the answer and the
+/// failed attempts.
+async fn pay_until_acknowledged(client: &reqwest::Client, url: &str, token: &str, key: &str, amount: &str) -> (serde_json::Value, u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut failures = 0;
+    loop {
+        let sent = client.post(url).bearer_auth(token).header("Idempotency-Key", key).json(&serde_json::json!({ "method": "cash", "amount": amount })).send().await;
+        match sent {
+            Ok(response) if response.status().is_success() => return (response.json().await.expect("a payment"), failures),
+            Ok(response) => {
+                let status = response.status();
+                let body = response.text().await.unwrap_or_default();
+                assert!(status.is_server_error(), "payment {key} refused: {status} {body}");
+            }
+            Err(error) => assert!(!error.is_builder(), "{error}"),
+        }
+        failures += 1;
+        assert!(std::time::Instant::now() < deadline, "payment {key} not acknowledged within a minute of retries");
+        // A real client's back-off before trying the same request again.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn payments_acknowledged_while_postgresql_restarts_are_each_booked_once() {
+    if std::env::var("WUYE_TEST_DATABASE_URL").map_or(true, |url| url.is_empty()) {
+        eprintln!("skipped: restarting PostgreSQL needs its binaries and runs when the suite runs on PostgreSQL (WUYE_TEST_DATABASE_URL)");
+        return;
+    }
+    use std::sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    };
+    use wuye::auth::Role;
+    let postgres = Arc::new(tokio::task::spawn_blocking(PrivatePostgres::start).await.unwrap());
+    let app = TestApp::spawn_on(&postgres.url(), &[]).await;
+    let tenant = app.tenant("Alpha").await;
+    let url = format!("{}/units/{}/payments", app.base, tenant.unit_id);
+    let cashier = tenant.token(Role::Cashier).to_string();
+
+    // Four cashier desks taking payments back to back.
+    let stop = Arc::new(AtomicBool::new(false));
+    let acknowledged: Arc<Mutex<Vec<Acknowledged>>> = Default::default();
+    let failures = Arc::new(AtomicU32::new(0));
+    let desks: Vec<_> = (1..=4)
+        .map(|desk| {
+            let (client, url, cashier) = (app.client.clone(), url.clone(), cashier.clone());
+            let (stop, acknowledged, failures) = (stop.clone(), acknowledged.clone(), failures.clone());
+            tokio::spawn(async move {
+                for n in 1.. {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let key = format!("desk-{desk}-{n}");
+                    let fen = desk * 100 + n % 100;
+                    let (payment, failed) = pay_until_acknowledged(&client, &url, &cashier, &key, &format!("{}.{:02}", fen / 100, fen % 100)).await;
+                    failures.fetch_add(failed, Ordering::SeqCst);
+                    acknowledged.lock().unwrap().push(Acknowledged { key, fen, payment });
+                }
+            })
+        })
+        .collect();
+    let count = || acknowledged.lock().unwrap().len();
+    eventually(60, "the first payments", || async { (count() >= 20).then_some(()) }).await;
+    let restarting = postgres.clone();
+    tokio::task::spawn_blocking(move || restarting.restart()).await.unwrap();
+    let at_restart = count();
+    // wuye was not restarted: it must reconnect by itself for any more payment to go through.
+    eventually(60, "payments after the restart", || async { (count() >= at_restart + 40).then_some(()) }).await;
+    stop.store(true, Ordering::SeqCst);
+    for desk in desks {
+        desk.await.expect("a desk's client");
+    }
+    let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
+    eprintln!("{} payments acknowledged, {at_restart} before the restart; {} failed attempts retried", acknowledged.len(), failures.load(Ordering::SeqCst));
+
+    // Every acknowledged payment is on record once, with its receipt and its journal entry;
+    // nothing else was booked.
+    let payments = entity::payment::Entity::find().all(&app.db).await.unwrap();
+    let receipts = entity::receipt::Entity::find().all(&app.db).await.unwrap();
+    let entries = entity::journal_entry::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(payments.len(), acknowledged.len(), "payments on record vs acknowledged");
+    let by_id: BTreeMap<i64, &entity::payment::Model> = payments.iter().map(|p| (p.id, p)).collect();
+    let mut receipt_numbers = Vec::new();
+    for ack in &acknowledged {
+        let id = ack.payment["id"].as_i64().unwrap_or_else(|| panic!("{}: {}", ack.key, ack.payment));
+        let payment = by_id.get(&id).unwrap_or_else(|| panic!("payment {} acknowledged as {id} is not on record", ack.key));
+        assert_eq!((payment.amount, payment.status.as_str()), (ack.fen, "posted"), "{}", ack.key);
+        let receipts: Vec<&entity::receipt::Model> = receipts.iter().filter(|r| r.payment_id == id).collect();
+        assert_eq!(receipts.len(), 1, "receipts of {}: {receipts:?}", ack.key);
+        assert_eq!(ack.payment["receipt"]["number"], format!("{}-{:06}", receipts[0].year, receipts[0].number), "{}", ack.key);
+        receipt_numbers.push(receipts[0].number);
+        let reference = format!("payment:{id}");
+        let booked: Vec<&entity::journal_entry::Model> = entries.iter().filter(|e| e.reference == reference).collect();
+        assert_eq!(booked.len(), 1, "journal entries of {}: {booked:?}", ack.key);
+        assert_eq!(booked[0].id, payment.journal_entry_id, "{}", ack.key);
+    }
+    receipt_numbers.sort();
+    assert_eq!(receipt_numbers, (1..=acknowledged.len() as i64).collect::<Vec<_>>(), "receipt numbers unique and without gaps");
+    let (status, verified) = app.get(&format!("/compounds/{}/ledger/verification", tenant.compound_id), tenant.token(Role::Committee)).await;
+    assert_eq!((status, &verified["intact"]), (reqwest::StatusCode::OK, &serde_json::json!(true)), "{verified}");
+    let prepaid = acknowledged.iter().map(|a| a.fen).sum::<i64>();
+    let (_, balance) = app.get(&format!("/units/{}/balance", tenant.unit_id), &cashier).await;
+    assert_eq!(balance["prepaid"], format!("{}.{:02}", prepaid / 100, prepaid % 100), "{balance}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Two replicas, clients alternating between them
+// ---------------------------------------------------------------------------------------------
+
+const GATEWAY_SECRET: &str = "faults-test-gateway-secret-2026";
+
+/// The servers a day's clients talk to, each request to the next one in turn (no load balancer).
+struct Alternating<'a> {
+    apps: Vec<&'a TestApp>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Alternating<'_> {
+    fn new(apps: Vec<&TestApp>) -> Alternating<'_> {
+        Alternating { apps, next: Default::default() }
+    }
+
+    fn app(&self) -> &TestApp {
+        self.apps[self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % self.apps.len()]
+    }
+
+    /// Sends a request to the next server, asserting a 2xx answer; returns its body.
+    async fn send(&self, method: reqwest::Method, path: &str, token: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+        let (status, answer) = self.app().request(method, path, Some(token), body).await;
+        assert!(status.is_success(), "{path}: {status} {answer}");
+        answer
+    }
+
+    async fn get(&self, path: &str, token: &str) -> serde_json::Value {
+        self.send(reqwest::Method::GET, path, token, None).await
+    }
+
+    async fn post(&self, path: &str, token: &str, body: serde_json::Value) -> serde_json::Value {
+        self.send(reqwest::Method::POST, path, token, Some(body)).await
+    }
+
+    async fn upload(&self, path: &str, token: &str, bytes: &[u8]) -> serde_json::Value {
+        let (status, answer) = self.app().upload(path, token, bytes.to_vec()).await;
+        assert!(status.is_success(), "{path}: {status} {answer}");
+        answer
+    }
+
+    /// A cashier payment with an Idempotency-Key, retried once on the other server as a client
+    /// that lost the answer would: both answers name one payment.
+    async fn pay(&self, unit_id: i64, token: &str, key: &str, amount: &str) -> serde_json::Value {
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let app = self.app();
+            let response = app
+                .client
+                .post(format!("{}/units/{unit_id}/payments", app.base))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&serde_json::json!({ "method": "cash", "amount": amount }))
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "payment {key}: {}", response.status());
+            answers.push(response.json::<serde_json::Value>().await.unwrap());
+        }
+        assert_eq!(answers[0], answers[1], "a retried payment answers the first one");
+        answers.remove(0)
+    }
+
+    /// The built-in gateway's signed callback, as the gateway would post it.
+    async fn callback(&self, body: &str) -> serde_json::Value {
+        let app = self.app();
+        let signature = wuye::payments::gateway::BuiltinGateway::sign(GATEWAY_SECRET, body.as_bytes());
+        let response = app
+            .client
+            .post(format!("{}/gateway/builtin/callback", app.base))
+            .header("content-type", "application/octet-stream")
+            .header("X-Wuye-Signature", signature)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "callback: {}", response.status());
+        response.json().await.unwrap()
+    }
+}
+
+/// What a day leaves on record that must not depend on how many replicas served it.
+#[derive(Debug, PartialEq)]
+struct DayOutcome {
+    /// (period, bills created, total) of each bill run, by hand and by the job.
+    bill_runs: Vec<(String, i64, String)>,
+    /// (unit number, amount, to prepaid, receipt number) of each cashier payment.
+    desk_payments: Vec<(String, String, String, String)>,
+    /// The online order's amount, and the callback's answers (first, replayed).
+    online: (String, String, String),
+    /// The repair ticket's status and version at the end of the day.
+    ticket: (String, i64),
+    /// Bills: count and amounts in fen; receipts: count and numbers.
+    bills: (usize, i64),
+    receipts: Vec<String>,
+    /// (account code, debits, credits) of the compound's trial balance.
+    trial_balance: Vec<(String, String, String)>,
+}
+
+/// One working day of a compound's office, spread over `servers`.
+async fn a_day(servers: &Alternating<'_>, home: &TestApp) -> DayOutcome {
+    use wuye::auth::Role;
+    let tenant = home.tenant("Alpha").await;
+    let (boss, manager, cashier, owner) =
+        (tenant.token(Role::CompanyAdmin), tenant.token(Role::Manager), tenant.token(Role::Cashier), tenant.token(Role::Owner));
+    let compound = tenant.compound_id;
+
+    // Morning: the registry gets a new building from a spreadsheet; the property fee is set.
+    let csv = "building,stairwell,number,floor,use,registered_area\n2栋,1单元,101,1,住宅,60.00\n2栋,1单元,102,1,住宅,75.50\n2栋,1单元,201,2,住宅,90.25\n2栋,1单元,202,2,住宅,66.10\n";
+    let report = servers.upload(&format!("/compounds/{compound}/import"), boss, csv.as_bytes()).await;
+    assert_eq!(report["units_created"], 4, "{report}");
+    let units = servers.get(&format!("/units?compound_id={compound}&per_page=500"), manager).await;
+    let units: BTreeMap<String, i64> = units["items"].as_array().unwrap().iter().map(|u| (u["number"].as_str().unwrap().to_string(), u["id"].as_i64().unwrap())).collect();
+    servers
+        .post(
+            &format!("/compounds/{compound}/fee-items"),
+            manager,
+            serde_json::json!({ "name": "物业费", "kind": "rate_area", "rate": "1.20", "cycle": "monthly", "due_days": 15, "effective_from": "2026-01" }),
+        )
+        .await;
+
+    // The bill run, twice: the second, on the other server, bills nothing.
+    let mut bill_runs = Vec::new();
+    for _ in 0..2 {
+        let run = servers.post(&format!("/compounds/{compound}/bill-runs"), manager, serde_json::json!({ "period": "2099-11" })).await;
+        bill_runs.push(("2099-11".to_string(), run["bills_created"].as_i64().unwrap(), run["total"].as_str().unwrap().to_string()));
+    }
+
+    // The cashier's desk: every new flat pays something, some more than owed.
+    let mut desk_payments = Vec::new();
+    for (i, number) in ["101", "102", "201", "202"].into_iter().enumerate() {
+        let amount = format!("{}.00", 40 + 30 * i);
+        let paid = servers.pay(units[number], cashier, &format!("desk-{number}"), &amount).await;
+        desk_payments.push((number.to_string(), amount, paid["to_prepaid"].as_str().unwrap().to_string(), paid["receipt"]["number"].as_str().unwrap().to_string()));
+    }
+
+    // The owner pays their bill online; the gateway's callback arrives twice.
+    let bills = servers.get(&format!("/units/{}/bills", tenant.unit_id), owner).await;
+    let bill_id = bills[0]["id"].as_i64().unwrap();
+    let order = servers.post("/payment-orders", owner, serde_json::json!({ "unit_id": tenant.unit_id, "bill_ids": [bill_id] })).await;
+    let paid = serde_json::json!({ "order_id": order["id"], "amount": order["amount"], "transaction_id": "wx-day-1" }).to_string();
+    let (first, replayed) = (servers.callback(&paid).await, servers.callback(&paid).await);
+    assert_eq!(first["payment_id"], replayed["payment_id"], "{first} {replayed}");
+    let online = (order["amount"].as_str().unwrap().to_string(), first["status"].as_str().unwrap().to_string(), replayed["status"].as_str().unwrap().to_string());
+
+    // A leak: filed, accepted, assigned, worked, resolved and closed, each step on the next server.
+    let filed = servers
+        .post("/tickets", owner, serde_json::json!({ "unit_id": tenant.unit_id, "category": "plumbing", "location": "in_unit", "description": "厨房水管漏水", "urgency": "normal" }))
+        .await;
+    let ticket = format!("/tickets/{}", filed["id"]);
+    let (desk, technician) = (tenant.token(Role::Dispatcher), tenant.token(Role::Technician));
+    let technician_id = servers.get("/auth/me", technician).await["user_id"].clone();
+    servers.post(&format!("{ticket}/transitions"), desk, serde_json::json!({ "to": "accepted", "version": 1 })).await;
+    servers.post(&format!("{ticket}/assignment"), desk, serde_json::json!({ "version": 2, "technician_id": technician_id })).await;
+    servers.post(&format!("{ticket}/transitions"), technician, serde_json::json!({ "to": "in_progress", "version": 3 })).await;
+    servers.post(&format!("{ticket}/transitions"), technician, serde_json::json!({ "to": "resolved", "version": 4 })).await;
+    let closed = servers.post(&format!("{ticket}/transitions"), owner, serde_json::json!({ "to": "closed", "version": 5 })).await;
+    let ticket = (closed["status"].as_str().unwrap().to_string(), closed["version"].as_i64().unwrap());
+
+    // The month's bill run started by hand as a job: whichever replica's worker takes it, once.
+    let runs = servers.post("/jobs/runs", manager, serde_json::json!({ "job": "bill_run" })).await;
+    assert_eq!(runs.as_array().map(Vec::len), Some(1), "{runs}");
+    let run_path = format!("/jobs/runs/{}", runs[0]["id"]);
+    let run = eventually(60, "the bill run job to end", || async {
+        let run = servers.get(&run_path, manager).await;
+        matches!(run["status"].as_str(), Some("succeeded" | "failed")).then_some(run)
+    })
+    .await;
+    assert_eq!((run["status"].as_str(), run["attempts"].as_i64()), (Some("succeeded"), Some(1)), "{run}");
+    bill_runs.push((period_of(today()), run["counts"]["bills"].as_i64().unwrap(), String::new()));
+
+    // Evening: the books, as the committee sees them.
+    let verified = servers.get(&format!("/compounds/{compound}/ledger/verification"), tenant.token(Role::Committee)).await;
+    assert_eq!(verified["intact"], true, "{verified}");
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let trial_balance = verified["trial_balance"].as_array().unwrap().iter().map(|a| (text(&a["code"]), text(&a["debit"]), text(&a["credit"]))).collect();
+    let all_bills = entity::bill::Entity::find().all(&home.db).await.unwrap();
+    let mut receipts: Vec<String> = entity::receipt::Entity::find().all(&home.db).await.unwrap().iter().map(|r| format!("{}-{:06}", r.year, r.number)).collect();
+    receipts.sort();
+    DayOutcome {
+        bill_runs,
+        desk_payments,
+        online,
+        ticket,
+        bills: (all_bills.len(), all_bills.iter().map(|b| b.amount).sum()),
+        receipts,
+        trial_balance,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_with_clients_alternating_end_the_day_as_one_replica_does() {
+    // Every replica with its scheduler and workers on, and a job ticking every second.
+    let settings = workers_on(&[("WUYE_GATEWAY_SECRET", GATEWAY_SECRET), ("WUYE_JOB_TICKET_SLA", "* * * * * *")]);
+    let first = TestApp::spawn_with(&settings).await;
+    let second = first.replica(&settings).await;
+    let alone = TestApp::spawn_with(&settings).await;
+
+    let two = a_day(&Alternating::new(vec![&first, &second]), &first).await;
+    let one = a_day(&Alternating::new(vec![&alone]), &alone).await;
+    assert_eq!(two, one, "two replicas end the day as one does");
+    // Receipt numbers: one each, no gaps (five payments: four at the desk, one online).
+    let numbers: Vec<i64> = two.receipts.iter().map(|r| r[5..].parse().unwrap()).collect();
+    assert_eq!(numbers, (1..=5).collect::<Vec<_>>(), "{:?}", two.receipts);
+
+    // Each tick of the every-second job ran once, on one replica or the other, in one attempt.
+    let ticks = entity::job_run::Entity::find().all(&first.db).await.unwrap();
+    let ticks: Vec<&entity::job_run::Model> = ticks.iter().filter(|r| r.job == "ticket_sla" && r.trigger == "schedule").collect();
+    let mut per_tick: BTreeMap<(chrono::DateTime<chrono::Utc>, Option<i64>), usize> = BTreeMap::new();
+    for run in &ticks {
+        *per_tick.entry((run.scheduled_for, run.company_id)).or_default() += 1;
+    }
+    assert!(per_tick.len() >= 3, "the day lasted a few ticks: {ticks:?}");
+    assert!(per_tick.values().all(|n| *n == 1), "a tick ran twice: {per_tick:?}");
+    for run in ticks.iter().filter(|r| r.status == "succeeded") {
+        assert_eq!(run.attempts, 1, "{run:?}");
+    }
+    let claimed_by: std::collections::BTreeSet<&str> = ticks.iter().filter_map(|r| r.claimed_by.as_deref()).collect();
+    eprintln!("{} ticks, run by {} replica(s)", per_tick.len(), claimed_by.len());
+}
