@@ -171,13 +171,15 @@ test('manager creates a fee item, bills a month after its preview, and reads the
   await open(page, '/staff/fee-items?compound=1');
   await page.locator('tbody tr').first().waitFor();
   await accessible(page, 'fee items');
-  await page.getByLabel('名称').fill('二次供水加压费');
+  // A name of this run's own, so that the test runs again against the same server.
+  const fee = `二次供水加压费 ${Date.now() % 100000}`;
+  await page.getByLabel('名称').fill(fee);
   await page.getByLabel('计费方式').selectOption('fixed');
   await page.getByLabel('金额（元）').fill('15.00');
   await page.getByLabel('起始月份').fill('2027-01');
   await page.getByRole('button', { name: '创建' }).click();
-  await announced(page, '已创建收费项目：二次供水加压费');
-  const item = page.locator('tbody tr', { hasText: '二次供水加压费' }).first();
+  await announced(page, `已创建收费项目：${fee}`);
+  const item = page.locator('tbody tr', { hasText: fee });
   await item.waitFor();
   check((await item.innerText()).includes('¥15.00') && (await item.innerText()).includes('固定金额'), 'the new fee item is listed with its amount');
 
@@ -187,7 +189,7 @@ test('manager creates a fee item, bills a month after its preview, and reads the
   await page.getByRole('heading', { name: '2027-01 预览（尚未出账）' }).waitFor();
   const previewed = await page.locator('#bill-run-total').innerText();
   check(Number(await page.locator('#bill-run-bills').innerText()) > 0, 'the preview counts bills to create');
-  check((await page.locator('main').innerText()).includes('二次供水加压费'), 'the preview shows the new fee item');
+  check((await page.locator('main').innerText()).includes(fee), 'the preview shows the new fee item');
   await accessible(page, 'bill run preview');
   await screenshot(page, 'staff-bill-run-preview');
   await page.getByRole('button', { name: '正式出账' }).click();
