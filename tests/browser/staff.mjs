@@ -141,6 +141,13 @@ test('cashier finds a flat by its owner, takes what it owes in cash and opens th
   check((await amount.inputValue()) === owed, `the amount starts at what the flat owes, ${owed}`);
   await accessible(page, 'flat at the desk');
   await screenshot(page, 'staff-cashier-unit');
+  // An amount with three decimals is refused, the field named, and nothing is taken.
+  await amount.fill('12.345');
+  await page.getByRole('button', { name: '确认收款并开收据' }).click();
+  await page.locator('#alert').waitFor();
+  check((await alertText(page)).includes('amount'), `the refusal names the amount, got ${await alertText(page)}`);
+  check((await cashier.call('GET', `/units/${unit.id}/balance`)).owed === owed, 'nothing was taken');
+  await amount.fill(owed);
   await page.getByLabel('收款方式').selectOption('cash');
   await page.getByRole('button', { name: '确认收款并开收据' }).click();
 
