@@ -1123,7 +1123,7 @@ page('/staff/bill-runs', {
     const showRuns = async () => runs.replaceChildren(table('staff.bill_runs.caption',
       ['staff.bill_run.period', 'staff.bill_run.bills', 'staff.bill_run.total', 'staff.bill_run.when'],
       (await api('GET', `/compounds/${compound.id}/bill-runs`)).map((run) => [run.period, run.bills_created, amountCell(run.total), when(run.created_at)])));
-    // Preview first; the run for real is offered for the period just previewed.
+    // A preview counts and totals without writing; the run bills (run again, it bills nothing twice).
     const form = h('form', { class: 'card narrow', 'aria-labelledby': 'bill-run-form' },
       h('h2', { id: 'bill-run-form' }, t('staff.bill_run.heading', { compound: compound.name })),
       field('staff.bill_run.period', 'input', { name: 'period', type: 'month', required: true, value: nextMonth(), pattern: '\\d{4}-\\d{2}' }, [], t('staff.bill_run.period_hint')),
