@@ -379,9 +379,8 @@ impl BillingApi {
     async fn unit_bills(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<BillView>> {
         let readable = super::readable_unit(&self.0.db, &auth.0, id.0).await?;
         let today = compound_today(&self.0.db, readable.unit.compound_id).await?;
-        let bills = super::unit_bills(&self.0.db, readable.unit.id).await?.into_iter().filter(|b| readable.shows_bill(b)).collect();
-        let states = super::bill_states(&self.0.db, bills, today).await?;
-        Ok(Json(states.into_iter().map(|s| BillView::new(s, today)).collect()))
+        let states = super::unit_bill_states(&self.0.db, readable.unit.id, today).await?;
+        Ok(Json(states.into_iter().filter(|s| readable.shows_bill(&s.bill)).map(|s| BillView::new(s, today)).collect()))
     }
 
     /// One bill with its adjustments.

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 use crate::{
@@ -588,27 +588,41 @@ pub async fn bill_states(db: &impl ConnectionTrait, bills: Vec<bill::Model>, as_
         .into_iter()
         .map(|bill| {
             let item = items.get(&bill.fee_item_id);
-            let outstanding = Money::from_fen(bill.amount + bill.adjusted - bill.paid);
-            let accrued = rules::Accrued {
-                fen_days: bill.late_fee_fen_days,
-                through: bill.late_fee_accrued_through,
-                billed: Money::from_fen(bill.amount + bill.adjusted),
-            };
-            let accrued = match item.and_then(late_fee_policy) {
-                Some(policy) => rules::late_fee(outstanding, bill.due_date, as_of, &policy, accrued),
-                None => rules::LateFee { fen_days: 0, amount: Money::ZERO },
-            };
-            let late_fee = Money::from_fen((accrued.amount.fen() - bill.late_fee_paid - bill.late_fee_waived).max(0));
-            BillState {
-                fee_item: item.map(|i| i.name.clone()).unwrap_or_default(),
-                outstanding,
-                late_fee_accrued: accrued.amount,
-                late_fee_fen_days: accrued.fen_days,
-                late_fee,
-                bill,
-            }
+            bill_state(bill, item, as_of)
         })
         .collect())
+}
+
+/// A unit's bills, oldest due first, with their states as of `as_of`: the bills and their fee
+/// items in one query (an owner's bill list and every payment ask this).
+pub async fn unit_bill_states(db: &impl ConnectionTrait, unit_id: i64, as_of: NaiveDate) -> Result<Vec<BillState>> {
+    let with_items = bill::Entity::find()
+        .select_also(fee_item::Entity)
+        .join(JoinType::LeftJoin, bill::Entity::belongs_to(fee_item::Entity).from(bill::Column::FeeItemId).to(fee_item::Column::Id).into())
+        .filter(bill::Column::UnitId.eq(unit_id))
+        .order_by_asc(bill::Column::DueDate)
+        .order_by_asc(bill::Column::Id)
+        .all(db)
+        .await?;
+    Ok(with_items.into_iter().map(|(bill, item)| bill_state(bill, item.as_ref(), as_of)).collect())
+}
+
+fn bill_state(bill: bill::Model, item: Option<&fee_item::Model>, as_of: NaiveDate) -> BillState {
+    let outstanding = Money::from_fen(bill.amount + bill.adjusted - bill.paid);
+    let accrued = rules::Accrued { fen_days: bill.late_fee_fen_days, through: bill.late_fee_accrued_through, billed: Money::from_fen(bill.amount + bill.adjusted) };
+    let accrued = match item.and_then(late_fee_policy) {
+        Some(policy) => rules::late_fee(outstanding, bill.due_date, as_of, &policy, accrued),
+        None => rules::LateFee { fen_days: 0, amount: Money::ZERO },
+    };
+    let late_fee = Money::from_fen((accrued.amount.fen() - bill.late_fee_paid - bill.late_fee_waived).max(0));
+    BillState {
+        fee_item: item.map(|i| i.name.clone()).unwrap_or_default(),
+        outstanding,
+        late_fee_accrued: accrued.amount,
+        late_fee_fen_days: accrued.fen_days,
+        late_fee,
+        bill,
+    }
 }
 
 /// The bill, ready for its principal owed to change: the late fee accrued so far is written

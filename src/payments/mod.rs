@@ -102,7 +102,7 @@ pub async fn receive(
     }
     ledger::lock_chain(txn, unit.compound_id).await?;
     let today = compound_today(txn, unit.compound_id).await?;
-    let bills = match chosen {
+    let states = match chosen {
         Some(ids) => {
             let unique: HashSet<&i64> = ids.iter().collect();
             if unique.len() != ids.len() {
@@ -117,11 +117,10 @@ pub async fn receive(
                     None => return Err(Error::invalid("bill_ids", format!("bill {id} is not a bill of this unit"))),
                 }
             }
-            ordered
+            billing::bill_states(txn, ordered, today).await?
         }
-        None => billing::unit_bills(txn, unit.id).await?,
+        None => billing::unit_bill_states(txn, unit.id, today).await?,
     };
-    let states = billing::bill_states(txn, bills, today).await?;
     if chosen.is_some()
         && let Some(settled) = states.iter().find(|s| !s.total_due().is_positive())
     {
@@ -379,7 +378,7 @@ pub async fn apply_prepaid_balances(txn: &DatabaseTransaction, actor: &Actor, co
     let today = local_today(&compound);
     let mut applied = 0;
     for (unit_id, balance) in ledger::prepaid_balances(txn, compound.id).await? {
-        let open = billing::bill_states(txn, billing::unit_bills(txn, unit_id).await?, today).await?;
+        let open = billing::unit_bill_states(txn, unit_id, today).await?;
         let due: i64 = open.iter().map(|s| s.total_due().fen()).sum();
         if due <= 0 {
             continue;
