@@ -228,9 +228,15 @@ async fn a_bill_run_killed_midway_and_run_again_bills_each_unit_once_like_a_clea
 // 2. PostgreSQL restarted under load
 // ---------------------------------------------------------------------------------------------
 
-const POSTGRES_BIN: &str = "/usr/lib/postgresql/15/bin";
+/// PostgreSQL's programs: Debian keeps each installed major version under /usr/lib/postgresql;
+/// the newest is taken, as `.ci/run` does for the shared server.
+fn postgres_bin() -> std::path::PathBuf {
+    let versions = std::fs::read_dir("/usr/lib/postgresql").expect("PostgreSQL installed under /usr/lib/postgresql");
+    let newest = versions.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok()).max();
+    std::path::Path::new("/usr/lib/postgresql").join(newest.expect("a PostgreSQL version").to_string()).join("bin")
+}
 
-/// A PostgreSQL 15 cluster of the test's own (the suite's shared server must stay up for the
+/// A PostgreSQL cluster of the test's own (the suite's shared server must stay up for the
 /// other tests), on a free port with trust authentication. Stopped and deleted when dropped,
 /// also when the test fails.
 struct PrivatePostgres {
@@ -271,7 +277,8 @@ impl PrivatePostgres {
     /// One of PostgreSQL's programs as the postgres user, asserting it succeeded.
     fn run(&self, program: &str, args: &[&str]) {
         let output = Command::new("runuser")
-            .args(["-u", "postgres", "--", &format!("{POSTGRES_BIN}/{program}")])
+            .args(["-u", "postgres", "--"])
+            .arg(postgres_bin().join(program))
             .args(args)
             .output()
             .unwrap_or_else(|e| panic!("run {program}: {e}"));
@@ -288,7 +295,9 @@ impl PrivatePostgres {
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         let _ = Command::new("runuser")
-            .args(["-u", "postgres", "--", &format!("{POSTGRES_BIN}/pg_ctl"), "stop", "-w", "-m", "immediate", "-D", &self.data()])
+            .args(["-u", "postgres", "--"])
+            .arg(postgres_bin().join("pg_ctl"))
+            .args(["stop", "-w", "-m", "immediate", "-D", &self.data()])
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
