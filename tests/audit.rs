@@ -349,6 +349,70 @@ async fn x3_payment(b: &Books) -> i64 {
     payments[0].id
 }
 
+/// A chart's SVG text, after checking it is served as an SVG image.
+async fn chart(app: &TestApp, path: &str, token: &str) -> String {
+    let (status, content_type, _, bytes) = download(app, path, token).await;
+    let svg = String::from_utf8(bytes).expect("UTF-8");
+    assert_eq!(status, StatusCode::OK, "{path}: {svg}");
+    assert!(content_type.starts_with("image/svg+xml"), "{path}: {content_type}");
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\"") && svg.ends_with("</svg>"), "{path}: {svg}");
+    svg
+}
+
+/// The collection rate and arrears aging as SVG bar charts: drawn from the same reports, so the
+/// JSON's figures are on the bars and in the description screen readers read; the compound's
+/// name escaped; the same parameters refused the same way.
+#[tokio::test]
+async fn the_charts_show_the_figures_of_the_reports() {
+    let b = books().await;
+    let (app, c) = (&b.app, b.t.compound_id);
+    let committee = b.t.token(Role::Committee);
+    entity::compound::ActiveModel { id: Set(c), name: Set("审计 <花园> & \"A\"".into()), ..Default::default() }.update(&app.db).await.unwrap();
+    let name = "审计 &lt;花园&gt; &amp; &quot;A&quot;";
+
+    // The collection report's figures (see the test above): 2099-01 55.0 % (106.32 of 193.14),
+    // 2099-02 26.8 % (50.00 of 186.82), 41.1 % over both. One fee item, so a row is a period.
+    let report = get(app, &format!("/compounds/{c}/audit/collection?from=2099-01&to=2099-02"), committee).await;
+    let svg = chart(app, &format!("/compounds/{c}/audit/collection.svg?from=2099-01&to=2099-02"), committee).await;
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}");
+    for row in rows {
+        let (period, rate) = (row["period"].as_str().unwrap(), row["collection_rate"].as_str().unwrap());
+        assert!(svg.contains(&format!(">{period}</text>")) && svg.contains(&format!(">{rate}%</text>")), "{period} {rate}% not on the chart: {svg}");
+        let said = format!("{period}: {rate}%（实收 collected {} / 应收 billed {}）", row["collected"].as_str().unwrap(), row["billed"].as_str().unwrap());
+        assert!(svg.contains(&said), "{said} not described: {svg}");
+    }
+    assert!(svg.contains(">55.0%</text>") && svg.contains(">26.8%</text>"), "{svg}");
+    let heading = format!("{name} 收缴率 collection rate 2099-01..2099-02: {}%", report["total"]["collection_rate"].as_str().unwrap());
+    assert!(heading.ends_with("41.1%") && svg.contains(&format!(r#"<title id="collection-chart-title">{heading}</title>"#)), "{svg}");
+    assert!(svg.contains(r#"aria-labelledby="collection-chart-title collection-chart-desc""#) && svg.contains(r#"<desc id="collection-chart-desc">"#), "{svg}");
+    assert!(!svg.contains("<花园>"), "the name is not escaped: {svg}");
+    let none = chart(app, &format!("/compounds/{c}/audit/collection.svg?from=2098-01&to=2098-02"), committee).await;
+    assert!(none.contains(">无账单 no bills</text>"), "{none}");
+
+    // Arrears aging today: 100.00, 150.00, 300.00 and 300.00 by age, 850.00 over two units.
+    let aging = get(app, &format!("/compounds/{c}/audit/arrears-aging"), committee).await;
+    let svg = chart(app, &format!("/compounds/{c}/audit/arrears-aging.svg"), committee).await;
+    for (bucket, label) in ["0-30", "31-90", "91-180", "over_180"].into_iter().zip(["0-30", "31-90", "91-180", "over 180"]) {
+        let amount = aging["totals"][bucket].as_str().unwrap();
+        assert!(svg.contains(&format!(">{label}</text>")) && svg.contains(&format!(">{amount}</text>")), "{bucket} {amount} not on the chart: {svg}");
+        assert!(svg.contains(&format!("{label} 天 days: {amount} 元")), "{bucket} {amount} not described: {svg}");
+    }
+    let heading = format!("{name} 欠费账龄 arrears aging {}: {} 元", b.today, aging["total"].as_str().unwrap());
+    assert!(heading.ends_with("850.00 元") && svg.contains(&format!(r#"<title id="aging-chart-title">{heading}</title>"#)), "{svg}");
+    assert!(svg.contains("2 户 units") && svg.contains(r#"aria-labelledby="aging-chart-title aging-chart-desc""#), "{svg}");
+    let earlier = b.today - Duration::days(300);
+    let then = chart(app, &format!("/compounds/{c}/audit/arrears-aging.svg?as_of={earlier}"), committee).await;
+    assert!(then.contains(&format!("arrears aging {earlier}: 0.00 元")), "{then}");
+
+    // The same parameters as the reports, refused the same way.
+    for (path, field) in [("collection.svg?from=2099-03&to=2099-01", "from"), ("collection.svg?to=2099-01", "from"), ("arrears-aging.svg?as_of=2026-02-30", "as_of")] {
+        let (status, problem) = app.get(&format!("/compounds/{c}/audit/{path}"), committee).await;
+        assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation_failed");
+        assert_eq!(problem["field"], field, "{path}: {problem}");
+    }
+}
+
 #[tokio::test]
 async fn the_fund_the_journal_tickets_and_the_annual_pack() {
     let b = books().await;
@@ -616,8 +680,10 @@ fn audit_reads(compound: i64, today: NaiveDate) -> Vec<String> {
     [
         "collection?from=2099-01&to=2099-02".to_string(),
         "collection.csv?from=2099-01&to=2099-02".into(),
+        "collection.svg?from=2099-01&to=2099-02".into(),
         "arrears-aging".into(),
         "arrears-aging.csv".into(),
+        "arrears-aging.svg".into(),
         format!("income-statement?from={today}&to={today}"),
         format!("income-statement.csv?from={today}&to={today}"),
         "fund".into(),

@@ -274,8 +274,10 @@ const MATRIX: &[(&str, &str, Who)] = &[
     // published as a disclosure notice.
     ("GET", "/compounds/{id}/audit/collection", Who::Roles(AUDITORS)),
     ("GET", "/compounds/{id}/audit/collection.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/collection.svg", Who::Roles(AUDITORS)),
     ("GET", "/compounds/{id}/audit/arrears-aging", Who::Roles(AUDITORS)),
     ("GET", "/compounds/{id}/audit/arrears-aging.csv", Who::Roles(AUDITORS)),
+    ("GET", "/compounds/{id}/audit/arrears-aging.svg", Who::Roles(AUDITORS)),
     ("GET", "/compounds/{id}/audit/income-statement", Who::Roles(AUDITORS)),
     ("GET", "/compounds/{id}/audit/income-statement.csv", Who::Roles(AUDITORS)),
     ("GET", "/compounds/{id}/audit/fund", Who::Roles(AUDITORS)),
@@ -1356,8 +1358,13 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
             let property = items.as_array().unwrap().iter().find(|i| i["name"] == "物业费").expect("the property fee")["id"].clone();
             plain(format!("{}?from={BILLED_PERIOD}&to={BILLED_PERIOD}", at(t.compound_id))).expecting(json!(format!("{BILLED_PERIOD},{property},物业费,")))
         }
+        // The charts' figures are tested in tests/audit.rs.
+        ("GET", "/compounds/{id}/audit/collection.svg") => {
+            plain(format!("{}?from={BILLED_PERIOD}&to={BILLED_PERIOD}", at(t.compound_id))).expecting(json!("image/svg+xml; charset=utf-8: "))
+        }
         ("GET", "/compounds/{id}/audit/arrears-aging") => plain(at(t.compound_id)).expecting(json!({ "compound_id": t.compound_id, "as_of": today() })),
         ("GET", "/compounds/{id}/audit/arrears-aging.csv") => plain(at(t.compound_id)).expecting(json!("0-30,31-90,91-180,over_180,total")),
+        ("GET", "/compounds/{id}/audit/arrears-aging.svg") => plain(at(t.compound_id)).expecting(json!("image/svg+xml; charset=utf-8: ")),
         ("GET", "/compounds/{id}/audit/income-statement") => plain(format!("{}?from={}&to={}", at(t.compound_id), today(), today()))
             .expecting(json!({ "compound_id": t.compound_id, "company": { "fee_revenue": [{ "fee_item": "物业费" }] } })),
         ("GET", "/compounds/{id}/audit/income-statement.csv") => {

@@ -1,17 +1,18 @@
 //! Audit desk endpoints (tag `audit`): every report as JSON and, at the same path with `.csv`,
-//! as a CSV file (UTF-8 with a byte-order mark, so that Excel in China opens it). Read-only, but
-//! for publishing the annual disclosure pack as a notice.
+//! as a CSV file (UTF-8 with a byte-order mark, so that Excel in China opens it); the collection
+//! and arrears aging also, with `.svg`, as bar charts for the committee desk. Read-only, but for
+//! publishing the annual disclosure pack as a notice.
 use chrono::{NaiveDate, SecondsFormat};
 use poem_openapi::{
-    Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Path, Query},
-    payload::{Binary, Json},
+    payload::{Binary, Json, PlainText},
 };
 use serde::Deserialize;
 
 use super::{
     AgingBuckets, AnnualPack, ArrearsAging, CollectionFigures, CollectionReport, FundMovementsReport, FundProjectsReport, IncomeStatement, StaffActionFilter,
-    StaffActionPage, compound_for_audit,
+    StaffActionPage, chart, compound_for_audit,
 };
 use crate::{
     AppState,
@@ -45,6 +46,13 @@ pub struct PublishedPack {
     /// annual_accounts
     pub category: String,
     pub status: String,
+}
+
+#[derive(ApiResponse)]
+pub enum SvgChart {
+    /// A bar chart, titled and described for screen readers.
+    #[oai(status = 200, content_type = "image/svg+xml; charset=utf-8")]
+    Ok(PlainText<String>),
 }
 
 /// A CSV file being written: UTF-8 with a byte-order mark; sections may differ in width.
@@ -387,6 +395,15 @@ impl AuditApi {
         collection_csv(&report)?.file(format!("collection-{}-{}-{}", report.compound_id, report.from, report.to))
     }
 
+    /// The collection rate of each period (all fee items together) and of the whole range, as
+    /// an SVG bar chart.
+    #[oai(path = "/compounds/:id/audit/collection.svg", method = "get")]
+    async fn collection_svg(&self, auth: BearerAuth, id: Path<i64>, from: Query<Period>, to: Query<Period>) -> Result<SvgChart, ApiError> {
+        let compound = compound_for_audit(&self.0.db, &auth.0, id.0).await?;
+        let report = super::collection(&self.0.db, &compound, from.0, to.0).await?;
+        Ok(SvgChart::Ok(PlainText(chart::collection_chart(&compound.name, &report))))
+    }
+
     /// Arrears aging: every unit with principal overdue at the end of `as_of` (today in the
     /// compound when left out), in buckets of days past due (0-30, 31-90, 91-180, over 180),
     /// with its owners (phones masked for the committee).
@@ -400,6 +417,14 @@ impl AuditApi {
     async fn aging_csv(&self, auth: BearerAuth, id: Path<i64>, as_of: Query<Option<NaiveDate>>) -> Result<CsvFile, ApiError> {
         let report = self.aging(&auth, id.0, as_of.0).await?;
         aging_csv(&report)?.file(format!("arrears-aging-{}-{}", report.compound_id, report.as_of))
+    }
+
+    /// Arrears aging by days past due, as an SVG bar chart.
+    #[oai(path = "/compounds/:id/audit/arrears-aging.svg", method = "get")]
+    async fn aging_svg(&self, auth: BearerAuth, id: Path<i64>, as_of: Query<Option<NaiveDate>>) -> Result<SvgChart, ApiError> {
+        let compound = compound_for_audit(&self.0.db, &auth.0, id.0).await?;
+        let report = super::arrears_aging(&self.0.db, &auth.0, &compound, as_of.0).await?;
+        Ok(SvgChart::Ok(PlainText(chart::aging_chart(&compound.name, &report))))
     }
 
     /// Income and expense statement from `from` to `to`: the company's fee revenue by fee item

@@ -7,6 +7,7 @@
 //! report types are the read model itself: the JSON answer, the CSV file and the annual
 //! disclosure notice are all written from the same values.
 pub mod api;
+mod chart;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
