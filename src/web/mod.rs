@@ -21,6 +21,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("assets/app.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_bytes!("assets/i18n.js")),
     ("owner.js", "text/javascript; charset=utf-8", include_bytes!("assets/owner.js")),
+    ("committee.js", "text/javascript; charset=utf-8", include_bytes!("assets/committee.js")),
     ("staff.js", "text/javascript; charset=utf-8", include_bytes!("assets/staff.js")),
     ("app.css", "text/css; charset=utf-8", include_bytes!("assets/app.css")),
     ("icon.svg", "image/svg+xml", include_bytes!("assets/icon.svg")),

@@ -6,7 +6,7 @@ import { t, lang, setLang } from './i18n.js';
 export { t, lang, extend } from './i18n.js';
 
 // The portal modules; each registers its pages with `page(...)` when imported.
-const PORTALS = ['./owner.js', './staff.js'];
+const PORTALS = ['./owner.js', './staff.js', './committee.js'];
 
 // ---------------------------------------------------------------- session
 
