@@ -166,7 +166,9 @@ pub fn problem_for_poem_error(error: poem::Error) -> poem::Response {
     use poem::IntoResponse;
     use poem_openapi::error::{ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError};
 
-    let status = error.status();
+    // A body without the content type an operation reads is a bad request like any other:
+    // one status every operation documents, not poem's 415.
+    let status = if error.is::<ContentTypeError>() { StatusCode::BAD_REQUEST } else { error.status() };
     let message = error.to_string();
     let error_is_path = error.is::<ParsePathError>();
     let param_rule = error.downcast_ref::<ParseParamError>().map(|e| param_rule(e.name, &e.reason));

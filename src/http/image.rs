@@ -1,6 +1,10 @@
 //! Images sent and served: ticket photos, scans of signed paper ballots. The type a client
 //! names is not trusted; the bytes are ([`image_type`]).
-use poem_openapi::{ApiRequest, ApiResponse, payload::Binary};
+use poem_openapi::{
+    ApiRequest, ApiResponse,
+    payload::{Binary, Payload},
+    registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
+};
 
 use crate::error::Error;
 
@@ -48,24 +52,36 @@ impl ImageUpload {
     }
 }
 
-/// A stored image, served with its type.
-#[derive(ApiResponse)]
-pub enum ImageFile {
-    #[oai(status = 200, content_type = "image/jpeg")]
-    Jpeg(Binary<Vec<u8>>),
-    #[oai(status = 200, content_type = "image/png")]
-    Png(Binary<Vec<u8>>),
-    #[oai(status = 200, content_type = "image/webp")]
-    Webp(Binary<Vec<u8>>),
+/// The types an image is served as.
+const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+
+/// A stored image, served with its type. One 200 response documents the three types: the
+/// derived `ApiResponse` of one variant per type kept only the last in the OpenAPI document,
+/// which then said every image was WebP (found by schemathesis).
+pub struct ImageFile {
+    content_type: &'static str,
+    bytes: Vec<u8>,
 }
 
 impl ImageFile {
     pub fn new(content_type: &str, bytes: Vec<u8>) -> ImageFile {
-        match content_type {
-            "image/png" => ImageFile::Png(Binary(bytes)),
-            "image/webp" => ImageFile::Webp(Binary(bytes)),
-            _ => ImageFile::Jpeg(Binary(bytes)),
-        }
+        let content_type = IMAGE_TYPES.into_iter().find(|t| *t == content_type).unwrap_or(IMAGE_TYPES[0]);
+        ImageFile { content_type, bytes }
+    }
+}
+
+impl ApiResponse for ImageFile {
+    fn meta() -> MetaResponses {
+        let content = IMAGE_TYPES.into_iter().map(|content_type| MetaMediaType { content_type, schema: Binary::<Vec<u8>>::schema_ref() }).collect();
+        MetaResponses { responses: vec![MetaResponse { description: "The image", status: Some(200), status_range: None, content, headers: vec![] }] }
+    }
+
+    fn register(_registry: &mut Registry) {}
+}
+
+impl poem::IntoResponse for ImageFile {
+    fn into_response(self) -> poem::Response {
+        poem::Response::builder().content_type(self.content_type).body(self.bytes)
     }
 }
 

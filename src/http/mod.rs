@@ -85,6 +85,7 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .nest("/app", crate::web::routes()).around(crate::web::home)
         .around(move |next, request| staff_log::record(next, request, db.clone()))
         .around(move |next, request| limit_body(next, request, max_body))
+        .around(readable_idempotency_key)
         .data(state)
         .catch_all_error(|error| async move { problem_for_poem_error(error) })
 }
@@ -121,6 +122,16 @@ async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request, 
             let body = request.take_body().into_bytes_limit(max).await.map_err(|_| too_large())?;
             request.set_body(body);
         }
+    }
+    Ok(next.call(request).await?.into_response())
+}
+
+/// Refuses an `Idempotency-Key` that is not visible ASCII. poem-openapi passes such a value to
+/// the handlers as no key at all, so a retry would move the money again (found by tests/abuse.rs).
+async fn readable_idempotency_key<E: Endpoint>(next: std::sync::Arc<E>, request: Request) -> poem::Result<Response> {
+    if request.headers().get_all("idempotency-key").iter().any(|value| value.to_str().is_err()) {
+        let error = crate::error::Error::invalid("Idempotency-Key", "Idempotency-Key must be visible ASCII text");
+        return Err(crate::error::ApiError::from(error).into());
     }
     Ok(next.call(request).await?.into_response())
 }
