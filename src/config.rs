@@ -21,7 +21,7 @@ pub struct Config {
     pub gateway_secret: String,
     /// `WUYE_GATEWAY_CHECKOUT`: on, the built-in gateway's own checkout page lets an owner
     /// confirm an online payment with no money moving: for demonstrations only. Default off;
-    /// `wuye demo` turns it on.
+    /// on by default under `wuye demo`.
     pub gateway_checkout: bool,
     /// `WUYE_PUBLIC_URL`: where owners reach wuye, for the links in emails. Default: the listen address.
     pub public_url: String,
@@ -101,13 +101,17 @@ pub struct JobsConfig {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wuye.db?mode=rwc";
-pub const DEMO_DATABASE_URL: &str = "sqlite://wuye-demo.db?mode=rwc";
+
+/// What `wuye demo` starts from instead of the defaults: a database of its own, and the built-in
+/// checkout on so that online payment can be walked through. A variable set in the environment
+/// still wins (`WUYE_GATEWAY_CHECKOUT=off wuye demo` has no checkout).
+pub const DEMO_DEFAULTS: &[(&str, &str)] = &[("WUYE_DATABASE_URL", "sqlite://wuye-demo.db?mode=rwc"), ("WUYE_GATEWAY_CHECKOUT", "on")];
 
 impl Config {
-    /// Reads the process environment; `default_database_url` differs between `serve` and `demo`.
-    pub fn from_env(default_database_url: &str) -> Result<Config, String> {
+    /// Reads the process environment over `defaults` (`DEMO_DEFAULTS` or none).
+    pub fn from_env(defaults: &[(&str, &str)]) -> Result<Config, String> {
         let vars: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("WUYE_")).collect();
-        Config::from_vars(&vars, default_database_url)
+        Config::from_vars(&over(defaults, vars), DEFAULT_DATABASE_URL)
     }
 
     pub fn from_vars(vars: &HashMap<String, String>, default_database_url: &str) -> Result<Config, String> {
@@ -188,6 +192,16 @@ impl Config {
     }
 }
 
+/// `vars` over `defaults`: a variable left blank counts as unset, as everywhere here.
+fn over(defaults: &[(&str, &str)], mut vars: HashMap<String, String>) -> HashMap<String, String> {
+    for (name, value) in defaults {
+        if vars.get(*name).is_none_or(|v| v.trim().is_empty()) {
+            vars.insert(name.to_string(), value.to_string());
+        }
+    }
+    vars
+}
+
 fn mail_transport<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<MailTransport, String> {
     match get("WUYE_MAIL_TRANSPORT").unwrap_or("file") {
         "file" => Ok(MailTransport::File { dir: get("WUYE_MAIL_DIR").unwrap_or("mail").into() }),
@@ -247,6 +261,18 @@ mod tests {
         assert_eq!(config.database_url, "sqlite://wuye.db?mode=rwc");
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.session_hours, 12);
+    }
+
+    #[test]
+    fn the_demo_turns_the_checkout_on_unless_told_otherwise() {
+        let demo = |pairs| Config::from_vars(&over(DEMO_DEFAULTS, vars(pairs)), DEFAULT_DATABASE_URL).unwrap();
+        let config = demo(&[]);
+        assert!(config.gateway_checkout);
+        assert_eq!(config.database_url, "sqlite://wuye-demo.db?mode=rwc");
+        assert!(!demo(&[("WUYE_GATEWAY_CHECKOUT", "off")]).gateway_checkout);
+        assert!(demo(&[("WUYE_GATEWAY_CHECKOUT", " ")]).gateway_checkout);
+        assert_eq!(demo(&[("WUYE_DATABASE_URL", "sqlite://x.db")]).database_url, "sqlite://x.db");
+        assert!(!Config::from_vars(&vars(&[]), DEFAULT_DATABASE_URL).unwrap().gateway_checkout);
     }
 
     #[test]

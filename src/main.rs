@@ -98,14 +98,11 @@ async fn main() {
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
-    let default_url = match command {
-        Command::Demo => config::DEMO_DATABASE_URL,
-        _ => config::DEFAULT_DATABASE_URL,
-    };
-    let config = Config::from_env(default_url).map_err(|message| anyhow::anyhow!("configuration: {message}"))?;
+    let defaults = if matches!(command, Command::Demo) { config::DEMO_DEFAULTS } else { &[] };
+    let config = Config::from_env(defaults).map_err(|message| anyhow::anyhow!("configuration: {message}"))?;
     match command {
         Command::Serve => serve(config, false).await,
-        Command::Demo => serve(Config { gateway_checkout: true, ..config }, true).await,
+        Command::Demo => serve(config, true).await,
         Command::Migrate => {
             let db = db::connect(&config.database_url).await?;
             db::migrate(&db).await?;
@@ -219,6 +216,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
 
 async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    if config.gateway_checkout {
+        tracing::warn!("WUYE_GATEWAY_CHECKOUT is on: owners can mark online payments paid with no money moving; for demonstrations only");
+    }
     let app = Application::build(config.clone()).await?;
     let logins = if with_demo { Some(demo::seed(app.db(), &config).await?) } else { None };
     let url = format!("http://{}:{}", config.listen.ip(), app.port());

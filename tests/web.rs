@@ -42,9 +42,9 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
     assert!(web_paths.is_empty(), "the web interface is not part of the API: {web_paths:?}");
 }
 
-/// An order for one overdue bill of the tenant's flat; returns (order, owed).
-async fn order(app: &TestApp, tenant: &Tenant) -> (Value, String) {
-    let bill = overdue_bill(app, tenant, tenant.unit_id, "水费", "58.30", 5, None).await;
+/// An order for one overdue bill of the tenant's flat, for a fee item of that name; returns (order, owed).
+async fn order(app: &TestApp, tenant: &Tenant, fee: &str) -> (Value, String) {
+    let bill = overdue_bill(app, tenant, tenant.unit_id, fee, "58.30", 5, None).await;
     let owner = tenant.token(Role::Owner);
     let (status, order) = app.post("/payment-orders", owner, json!({ "unit_id": tenant.unit_id, "bill_ids": [bill["id"]] })).await;
     assert_eq!(status, StatusCode::OK, "{order}");
@@ -59,10 +59,9 @@ async fn confirm(app: &TestApp, token: &str, order_id: &Value) -> (StatusCode, V
 async fn the_checkout_is_off_unless_configured() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Alpha").await;
-    let (order, _) = order(&app, &tenant).await;
+    let (order, _) = order(&app, &tenant, "水费").await;
     let (status, body) = confirm(&app, tenant.token(Role::Owner), &order["id"]).await;
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
-    assert!(body["message"].as_str().unwrap().contains("WUYE_GATEWAY_CHECKOUT"), "{body}");
     let (_, still) = app.get(&format!("/payment-orders/{}", order["id"]), tenant.token(Role::Owner)).await;
     assert_eq!(still["status"], "pending", "nothing was paid: {still}");
 }
@@ -73,7 +72,7 @@ async fn the_owner_who_ordered_confirms_and_gets_a_receipt_once() {
     let tenant = app.tenant("Alpha").await;
     let other = app.tenant("Beta").await;
     let owner = tenant.token(Role::Owner);
-    let (order, owed) = order(&app, &tenant).await;
+    let (order, owed) = order(&app, &tenant, "水费").await;
 
     // Nobody else confirms it: not without a login, not another company's owner, not staff.
     let (status, body) = app.request(Method::POST, &format!("/app/gateway/checkout/{}", order["id"]), None, None).await;
@@ -100,4 +99,93 @@ async fn the_owner_who_ordered_confirms_and_gets_a_receipt_once() {
     assert_eq!(again, json!({ "status": "already_paid", "payment_id": paid["payment_id"] }));
     let (_, payments) = app.get(&format!("/units/{}/payments", tenant.unit_id), owner).await;
     assert_eq!(payments.as_array().unwrap().len(), 1, "{payments}");
+}
+
+/// The recorded callbacks of an order: (gateway, outcome).
+async fn callbacks(app: &TestApp, order_id: &Value) -> Vec<(String, String)> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use entity::gateway_callback;
+    gateway_callback::Entity::find()
+        .filter(gateway_callback::Column::PaymentOrderId.eq(order_id.as_i64().unwrap()))
+        .order_by_asc(gateway_callback::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.gateway, c.outcome))
+        .collect()
+}
+
+#[tokio::test]
+async fn confirmations_are_recorded_as_the_checkout_and_an_order_paid_otherwise_is_paid_before() {
+    let secret = "a-test-secret-of-some-length";
+    let app = TestApp::spawn_with(&[("WUYE_GATEWAY_CHECKOUT", "on"), ("WUYE_GATEWAY_SECRET", secret)]).await;
+    let tenant = app.tenant("Alpha").await;
+    let owner = tenant.token(Role::Owner);
+
+    let (confirmed, _) = order(&app, &tenant, "水费").await;
+    let (status, paid) = confirm(&app, owner, &confirmed["id"]).await;
+    assert_eq!((status, paid["status"].as_str()), (StatusCode::OK, Some("paid")), "{paid}");
+    assert_eq!(callbacks(&app, &confirmed["id"]).await, vec![("builtin-checkout".to_string(), "paid".to_string())]);
+
+    // Paid through the gateway itself, then confirmed at the checkout (a page left open): the
+    // order is paid before, and no one is said to have been charged twice.
+    let (order, owed) = order(&app, &tenant, "电费").await;
+    let body = json!({ "order_id": order["id"], "amount": owed, "transaction_id": "wx-4200001" }).to_string();
+    let signature = wuye::payments::gateway::BuiltinGateway::sign(secret, body.as_bytes());
+    let response = app
+        .client
+        .post(format!("{}/gateway/builtin/callback", app.base))
+        .header("content-type", "application/octet-stream")
+        .header("X-Wuye-Signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let by_gateway: Value = response.json().await.unwrap();
+    let (status, again) = confirm(&app, owner, &order["id"]).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, json!({ "status": "already_paid", "payment_id": by_gateway["payment_id"] }));
+    assert_eq!(callbacks(&app, &order["id"]).await, vec![("builtin".to_string(), "paid".to_string())]);
+}
+
+#[tokio::test]
+async fn an_owner_who_sold_the_flat_confirms_nothing() {
+    let app = TestApp::spawn_with(&[("WUYE_GATEWAY_CHECKOUT", "on")]).await;
+    let tenant = app.tenant("Alpha").await;
+    let (order, _) = order(&app, &tenant, "水费").await;
+    let boss = tenant.token(Role::CompanyAdmin);
+    let (status, buyer) = app.post(&format!("/compounds/{}/owners", tenant.compound_id), boss, json!({ "name": "陈买家", "phone": "13900004444" })).await;
+    assert_eq!(status, StatusCode::OK, "{buyer}");
+    let sale = json!({ "date": today().to_string(), "buyers": [{ "owner_id": buyer["id"] }] });
+    let (status, sold) = app.post(&format!("/units/{}/sales", tenant.unit_id), boss, sale).await;
+    assert_eq!(status, StatusCode::OK, "{sold}");
+
+    let (status, body) = confirm(&app, tenant.token(Role::Owner), &order["id"]).await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not_found");
+    assert!(callbacks(&app, &order["id"]).await.is_empty(), "nothing was confirmed");
+}
+
+#[tokio::test]
+async fn ordering_the_same_bills_again_comes_back_to_the_pending_order() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("Alpha").await;
+    let owner = tenant.token(Role::Owner);
+    let water = overdue_bill(&app, &tenant, tenant.unit_id, "水费", "58.30", 5, None).await;
+    let power = overdue_bill(&app, &tenant, tenant.unit_id, "电费", "120.00", 5, None).await;
+    let both = json!({ "unit_id": tenant.unit_id, "bill_ids": [water["id"], power["id"]] });
+    let (status, first) = app.post("/payment-orders", owner, both).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+
+    // The checkout was left; paying the same bills again (in any order) is the same order.
+    let (status, again) = app.post("/payment-orders", owner, json!({ "unit_id": tenant.unit_id, "bill_ids": [power["id"], water["id"]] })).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, first);
+
+    // Part of them is another order, which would take one bill twice: refused, naming the order.
+    let (status, body) = app.post("/payment-orders", owner, json!({ "unit_id": tenant.unit_id, "bill_ids": [water["id"]] })).await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "conflict");
+    assert_eq!(body["field"], "bill_ids");
+    assert!(body["message"].as_str().unwrap().contains(&format!("pending payment order {}", first["id"])), "{body}");
 }

@@ -27,6 +27,19 @@ pub struct CheckedToken {
     pub actor: Actor,
 }
 
+/// The bearer token of a request, read by the API's own rules (the scheme in any case).
+pub fn bearer_token(request: &Request) -> Option<String> {
+    use poem_openapi::auth::BearerAuthorization;
+    Bearer::from_request(request).ok().map(|bearer| bearer.token)
+}
+
+/// The caller of a request served outside the OpenAPI operations (the web checkout), by the
+/// same rules as [`BearerAuth`].
+pub async fn caller(request: &Request) -> poem::Result<Actor> {
+    let token = bearer_token(request).ok_or_else(|| ApiError::from(Error::Unauthenticated("log in first")))?;
+    check_token(request, Bearer { token }).await
+}
+
 async fn check_token(request: &Request, bearer: Bearer) -> poem::Result<Actor> {
     if let Some(checked) = request.extensions().get::<CheckedToken>()
         && checked.token == bearer.token

@@ -20,7 +20,7 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
     let path_and_query = request.uri().path_and_query().map_or_else(|| path.clone(), |p| p.as_str().to_string());
     // Logging in and out, and the gateway's signed callback, are not staff changes.
     let logged = changes && !path.starts_with("/auth/") && !path.starts_with("/gateway/");
-    let actor = match bearer(&request).filter(|_| logged) {
+    let actor = match auth::api::bearer_token(&request).filter(|_| logged) {
         Some(token) => match auth::authenticate(&db, &token).await {
             Ok(actor) => {
                 request.extensions_mut().insert(auth::api::CheckedToken { token, actor: actor.clone() });
@@ -69,13 +69,6 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
         tracing::error!(%error, user = actor.user_id, %path, "could not record a staff action");
     }
     Ok(Response::from_parts(parts, Body::from(answer)))
-}
-
-/// The bearer token, however the scheme is written (the token check accepts any case).
-fn bearer(request: &Request) -> Option<String> {
-    let header = request.headers().get("authorization")?.to_str().ok()?.trim();
-    let (scheme, token) = header.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
 /// The record as the same caller would have read it just before: a GET of the same path.

@@ -150,6 +150,16 @@ pub struct CallbackAnswer {
     pub payment_id: i64,
 }
 
+impl From<gateway::CallbackOutcome> for CallbackAnswer {
+    fn from(outcome: gateway::CallbackOutcome) -> Self {
+        let (status, payment_id) = match outcome {
+            gateway::CallbackOutcome::Paid { payment_id } => ("paid", payment_id),
+            gateway::CallbackOutcome::AlreadyPaid { payment_id } => ("already_paid", payment_id),
+        };
+        CallbackAnswer { status: status.into(), payment_id }
+    }
+}
+
 #[derive(Object)]
 pub struct StatementLine {
     pub journal_entry_id: i64,
@@ -486,11 +496,7 @@ impl PaymentsApi {
     async fn gateway_callback(&self, request: &Request, body: Binary<Vec<u8>>) -> Reply<CallbackAnswer> {
         let signature = request.headers().get("x-wuye-signature").and_then(|v| v.to_str().ok());
         let adapter = gateway::BuiltinGateway { secret: self.0.config.gateway_secret.clone() };
-        let (status, payment_id) = match gateway::handle_callback(&self.0.db, &adapter, signature, &body.0).await? {
-            gateway::CallbackOutcome::Paid { payment_id } => ("paid", payment_id),
-            gateway::CallbackOutcome::AlreadyPaid { payment_id } => ("already_paid", payment_id),
-        };
-        Ok(Json(CallbackAnswer { status: status.into(), payment_id }))
+        Ok(Json(gateway::handle_callback(&self.0.db, &adapter, signature, &body.0).await?.into()))
     }
 
     /// Record income from common parts (elevator ads, parking): the owners' money, kept apart

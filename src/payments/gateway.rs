@@ -99,8 +99,15 @@ pub async fn create_order(db: &DatabaseConnection, actor: &Actor, unit_id: i64, 
         .await?;
     let zone: chrono_tz::Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let today = local_today(&compound);
+    let mut asked: Vec<i64> = bill_ids.to_vec();
+    asked.sort_unstable();
     for order in pending.into_iter().filter(|o| o.created_at.with_timezone(&zone).date_naive() == today) {
-        let theirs: Vec<i64> = serde_json::from_str(&order.bill_ids).unwrap_or_default();
+        let mut theirs: Vec<i64> = serde_json::from_str(&order.bill_ids).unwrap_or_default();
+        theirs.sort_unstable();
+        // The same bills again (a checkout left and come back to) are the same order.
+        if theirs == asked && order.created_by == actor.user_id {
+            return Ok(order);
+        }
         if let Some(id) = bill_ids.iter().find(|id| theirs.contains(id)) {
             return Err(Error::conflict("bill_ids", format!("bill {id} is already in pending payment order {}", order.id)));
         }
@@ -226,19 +233,43 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
 /// The built-in gateway's checkout: the owner who made an order confirms paying it. It stands in
 /// for a real gateway's payment page, so that online payment can be walked end to end without
 /// one (the demo, the browser tests); no money moves, hence only with `WUYE_GATEWAY_CHECKOUT`
-/// on. The confirmation goes through [`handle_callback`] as the gateway's signed callback, with
-/// one transaction id per order, so confirming twice is a replay that changes nothing.
+/// on. A pending order's confirmation goes through [`handle_callback`] as a signed callback of
+/// [`Checkout`], with one transaction id per order, so confirming twice is a replay; a paid order
+/// (by whichever gateway) answers as paid before, since no one was charged by confirming it.
 pub async fn confirm_checkout(db: &DatabaseConnection, actor: &Actor, secret: &str, order_id: i64) -> Result<CallbackOutcome> {
     actor.require(Permission::PayOwnBills)?;
     let order = payment_order::Entity::find_by_id(order_id).one(db).await?;
     let order = order.filter(|o| o.created_by == actor.user_id).ok_or(Error::NotFound("payment order"))?;
+    // An owner who has since sold the unit no longer pays its bills.
+    billing::readable_unit(db, actor, order.unit_id).await.map_err(|e| billing::api::hide_as(e, "payment order"))?;
+    if let (true, Some(payment_id)) = (order.status == "paid", order.payment_id) {
+        return Ok(CallbackOutcome::AlreadyPaid { payment_id });
+    }
+    Error::unless_status("payment order", &order.status, &["pending"])?;
     let body = serde_json::json!({
         "order_id": order.id,
         "amount": Money::from_fen(order.amount).to_string(),
         "transaction_id": format!("builtin-checkout-{}", order.id),
     })
     .to_string();
-    let gateway = BuiltinGateway { secret: secret.to_string() };
     let signature = BuiltinGateway::sign(secret, body.as_bytes());
-    handle_callback(db, &gateway, Some(&signature), body.as_bytes()).await
+    handle_callback(db, &Checkout(BuiltinGateway { secret: secret.to_string() }), Some(&signature), body.as_bytes()).await
+}
+
+/// The built-in gateway as its own checkout: its confirmations are recorded under a name of
+/// their own, apart from the callbacks a gateway sent.
+pub struct Checkout(BuiltinGateway);
+
+impl PaymentGateway for Checkout {
+    fn name(&self) -> &'static str {
+        "builtin-checkout"
+    }
+
+    fn verify(&self, signature: Option<&str>, body: &[u8]) -> std::result::Result<(), String> {
+        self.0.verify(signature, body)
+    }
+
+    fn read(&self, body: &[u8]) -> std::result::Result<Callback, String> {
+        self.0.read(body)
+    }
 }
