@@ -77,6 +77,7 @@ struct BarChart<'a> {
     no_bars: &'a str,
 }
 
+/// The least room left of the plot.
 const LEFT: i64 = 84;
 const RIGHT: i64 = 16;
 const TOP: i64 = 76;
@@ -95,11 +96,13 @@ fn text_width(text: &str, size: i64) -> i64 {
 
 impl BarChart<'_> {
     fn svg(&self) -> String {
+        // Room on the left for the value axis's widest label and, beside it, the axis's name.
+        let left = (text_width(&(self.scale.label)(self.scale.top), FONT) + 44).max(LEFT);
         let widest = self.bars.iter().map(|b| text_width(&b.label, FONT).max(text_width(&b.figure, FONT))).max().unwrap_or(0);
         let slot = (widest + 24).max(72);
         let n = self.bars.len().max(1) as i64;
         let heading = self.heading.iter().map(|line| text_width(line, 16)).max().unwrap_or(0);
-        let width = (LEFT + n * slot + RIGHT).max(heading + 2 * RIGHT).max(text_width(self.x_axis, FONT) + LEFT + RIGHT);
+        let width = (left + n * slot + RIGHT).max(heading + 2 * RIGHT).max(text_width(self.x_axis, FONT) + left + RIGHT);
         let title = self.heading.join(" ");
         let height = TOP + PLOT + BOTTOM;
         let base = TOP + PLOT;
@@ -119,11 +122,11 @@ impl BarChart<'_> {
         }
         for tick in (0..=self.scale.top).step_by(self.scale.step as usize) {
             let ty = y(tick);
-            let _ = write!(w, r##"<line x1="{LEFT}" x2="{}" y1="{ty}" y2="{ty}" stroke="#d9d9d9"/>"##, width - RIGHT);
-            let _ = write!(w, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, LEFT - 8, ty + 4, escape(&(self.scale.label)(tick)));
+            let _ = write!(w, r##"<line x1="{left}" x2="{}" y1="{ty}" y2="{ty}" stroke="#d9d9d9"/>"##, width - RIGHT);
+            let _ = write!(w, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, left - 8, ty + 4, escape(&(self.scale.label)(tick)));
         }
         for (i, bar) in self.bars.iter().enumerate() {
-            let centre = LEFT + i as i64 * slot + slot / 2;
+            let centre = left + i as i64 * slot + slot / 2;
             let top = y(bar.hundredths);
             let bar_width = slot - 24;
             if top < base {
@@ -133,11 +136,11 @@ impl BarChart<'_> {
             let _ = write!(w, r#"<text x="{centre}" y="{}" text-anchor="middle">{}</text>"#, base + 20, escape(&bar.label));
         }
         if self.bars.is_empty() {
-            let _ = write!(w, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, LEFT + slot / 2, TOP + PLOT / 2, escape(self.no_bars));
+            let _ = write!(w, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, left + slot / 2, TOP + PLOT / 2, escape(self.no_bars));
         }
-        let _ = write!(w, r#"<line x1="{LEFT}" x2="{}" y1="{base}" y2="{base}" stroke="{AXIS}" stroke-width="2"/>"#, width - RIGHT);
-        let _ = write!(w, r#"<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{base}" stroke="{AXIS}" stroke-width="2"/>"#);
-        let _ = write!(w, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, LEFT + n * slot / 2, height - 14, escape(self.x_axis));
+        let _ = write!(w, r#"<line x1="{left}" x2="{}" y1="{base}" y2="{base}" stroke="{AXIS}" stroke-width="2"/>"#, width - RIGHT);
+        let _ = write!(w, r#"<line x1="{left}" x2="{left}" y1="{TOP}" y2="{base}" stroke="{AXIS}" stroke-width="2"/>"#);
+        let _ = write!(w, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, left + n * slot / 2, height - 14, escape(self.x_axis));
         let _ = write!(w, r#"<text transform="translate(20 {}) rotate(-90)" text-anchor="middle">{}</text>"#, TOP + PLOT / 2, escape(self.y_axis));
         svg.push_str("</svg>");
         svg
