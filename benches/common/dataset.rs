@@ -738,6 +738,9 @@ fn ticket_plan(rng: &mut StdRng, created: DateTime<Utc>, targets: wuye::tickets:
     steps
 }
 
+/// A ticket's history event: by whom, kind, from, to, note, when.
+type TicketEvent = ((i64, &'static str), &'static str, Option<&'static str>, Option<String>, Option<String>, DateTime<Utc>);
+
 impl Generator {
     /// Tickets filed over the year by the service desk for the compound's owners, each as far
     /// along its life as it has got by now, with its history.
@@ -779,8 +782,7 @@ impl Generator {
             let ticket_id = self.ids.next(&TICKETS);
             let response_due = created + targets.response();
             let mut resolution_due = created + targets.resolution();
-            let mut events: Vec<((i64, &str), &str, Option<&str>, Option<String>, Option<String>, DateTime<Utc>)> =
-                vec![(desk, "filed", None, Some(Status::Submitted.as_str().into()), None, created)];
+            let mut events: Vec<TicketEvent> = vec![(desk, "filed", None, Some(Status::Submitted.as_str().into()), None, created)];
             let (mut status, mut version, mut updated) = (Status::Submitted, 1, created);
             let (mut accepted_at, mut resolved_at, mut closed_at, mut paused_at, mut assignee, mut reason) = (None, None, None, None, None, None);
             let mut paused_seconds = 0;
