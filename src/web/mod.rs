@@ -5,15 +5,16 @@
 use std::sync::Arc;
 
 use poem::{
-    Endpoint, IntoResponse, Request, Response, Route, handler,
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Route, handler,
     http::{StatusCode, header},
+    middleware::SetHeader,
     web::{Data, Json, Path, Redirect},
 };
 
 use crate::{
     AppState, auth,
     error::{ApiError, Error},
-    payments::gateway,
+    payments::{api::CallbackAnswer, gateway},
 };
 
 /// Every file under `/app/assets/`, with its content type.
@@ -29,11 +30,14 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 
 /// `/app/` (the page), `/app/assets/...` (its files) and the built-in gateway's checkout, to be
 /// nested at `/app`.
-pub fn routes() -> Route {
+pub fn routes() -> impl Endpoint {
     Route::new()
         .at("/", poem::get(page))
         .at("/assets/:name", poem::get(asset))
+        .at("/gateway/checkout", poem::get(checkout_available))
         .at("/gateway/checkout/:id", poem::post(checkout))
+        // Each file is only what its content type says, never sniffed as something else.
+        .with(SetHeader::new().overriding(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
 }
 
 /// `/` leads to the web interface, for people who type the bare address. A middleware rather
@@ -63,28 +67,23 @@ fn asset(Path(name): Path<String>) -> poem::Result<Response> {
     Ok(Response::builder().content_type(*content_type).header(header::CACHE_CONTROL, "no-cache").body(*bytes))
 }
 
+/// `GET /app/gateway/checkout`: whether the built-in gateway's checkout is on, so that the page
+/// offers online payment only where it can be made (elsewhere owners pay at the office).
+#[handler]
+fn checkout_available(state: Data<&AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "available": state.config.gateway_checkout }))
+}
+
 /// `POST /app/gateway/checkout/:id` with the owner's token: the built-in gateway's checkout
 /// (see `payments::gateway::confirm_checkout`), answering like the gateway's callback. Under
 /// `/app` with the page that uses it, and out of the OpenAPI document: it is not part of the API
 /// a real gateway's deployment offers.
 #[handler]
-async fn checkout(request: &Request, Path(order_id): Path<i64>, state: Data<&AppState>) -> poem::Result<Json<serde_json::Value>> {
-    let confirm = async {
-        if !state.config.gateway_checkout {
-            return Err(Error::NotFound("checkout of the built-in gateway (WUYE_GATEWAY_CHECKOUT is off)"));
-        }
-        let token = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(Error::Unauthenticated("log in first"))?;
-        let actor = auth::authenticate(&state.db, token).await?;
-        gateway::confirm_checkout(&state.db, &actor, &state.config.gateway_secret, order_id).await
-    };
-    let (status, payment_id) = match confirm.await.map_err(|e| poem::Error::from(ApiError::from(e)))? {
-        gateway::CallbackOutcome::Paid { payment_id } => ("paid", payment_id),
-        gateway::CallbackOutcome::AlreadyPaid { payment_id } => ("already_paid", payment_id),
-    };
-    Ok(Json(serde_json::json!({ "status": status, "payment_id": payment_id })))
+async fn checkout(request: &Request, Path(order_id): Path<i64>, state: Data<&AppState>) -> poem::Result<poem_openapi::payload::Json<CallbackAnswer>> {
+    if !state.config.gateway_checkout {
+        return Err(ApiError::from(Error::NotFound("checkout of the built-in gateway (it is not switched on here)")).into());
+    }
+    let actor = auth::api::caller(request).await?;
+    let outcome = gateway::confirm_checkout(&state.db, &actor, &state.config.gateway_secret, order_id).await.map_err(ApiError::from)?;
+    Ok(poem_openapi::payload::Json(outcome.into()))
 }

@@ -31,6 +31,8 @@ async function freshPage(browser) {
   const errors = [];
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
   page.on('console', (message) => { if (message.type() === 'error') errors.push(`console: ${message.text()}`); });
+  // A 4xx may be the refusal a test asks for; a 5xx is always the server's fault.
+  page.on('response', (response) => { if (response.status() >= 500) errors.push(`server error: ${response.status()} ${response.request().method()} ${response.url()}`); });
   return { context, page, errors };
 }
 

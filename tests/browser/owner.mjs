@@ -193,6 +193,20 @@ test('the skip link and the login work from the keyboard alone', async ({ page }
   check((await page.evaluate(() => document.activeElement.tagName)) === 'H1', 'after logging in the focus is on the new page heading');
 });
 
+test('a refused photo is said on the new ticket, which stands', async ({ page }) => {
+  await login(page, OWNER);
+  await open(page, '/owner/tickets/new');
+  await page.getByLabel('问题描述').fill('楼道灯不亮');
+  await page.getByLabel('照片（可选，最多 6 张）').setInputFiles({ name: 'light.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
+  await page.getByRole('button', { name: '提交报修' }).click();
+  await page.getByRole('heading', { name: '报修详情' }).waitFor();
+  await settled(page);
+  const text = await alertText(page);
+  check(text.startsWith('填写的内容有误，请检查后再试（'), `the refusal is said in Chinese, naming the field: ${text}`);
+  check(text.includes('JPEG, PNG or WebP'), `the server's words beneath: ${text}`);
+  check((await page.locator('#ticket-status').innerText()) === '已提交', 'the ticket stands');
+});
+
 test('a wrong password is said in the alert region, not thrown away', async ({ page }) => {
   await page.goto(`${BASE}/app/`);
   await page.getByLabel('手机号或电子邮箱').fill(OWNER);
@@ -200,7 +214,7 @@ test('a wrong password is said in the alert region, not thrown away', async ({ p
   await page.getByRole('button', { name: '登录' }).click();
   await page.locator('#alert').waitFor();
   const text = await alertText(page);
-  check(text.length > 0 && !text.includes('undefined'), `the problem's message is shown: ${text}`);
+  check(text === '账号或密码不正确，请重新输入。', `the wrong login is said in Chinese: ${text}`);
   check((await page.locator('main h1').innerText()) === '登录', 'still on the login page');
 });
 

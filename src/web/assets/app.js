@@ -33,12 +33,16 @@ export function h(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
     else if (name === 'dataset') Object.assign(el.dataset, value);
+    // Set through the CSSOM: the Content-Security-Policy refuses inline style attributes.
+    else if (name === 'style') el.style.cssText = value;
     else el.setAttribute(name, value === true ? '' : value);
   }
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : String(child));
   }
+  // An image from imageUrl is held in memory until its object URL is revoked: once shown, it is.
+  if (tag === 'img' && el.src.startsWith('blob:')) el.addEventListener('load', () => URL.revokeObjectURL(el.src), { once: true });
   return el;
 }
 
@@ -92,9 +96,16 @@ const alertBox = () => document.getElementById('alert');
 export function showError(error) {
   const box = alertBox();
   const problem = error && error.problem;
-  let text = problem ? problem.message : error instanceof TypeError ? t('error.network') : String(error && error.message || error);
-  if (problem && problem.field) text += t('error.field', { field: problem.field });
-  box.replaceChildren(h('p', {}, text));
+  if (problem) {
+    // A sentence in the page's language by the Problem's code, naming the field; the server's
+    // own words (English) beneath, as the detail.
+    const known = `error.code.${problem.code}`;
+    let text = t(t(known) === known ? 'error.code.other' : known);
+    if (problem.field) text += t('error.field', { field: problem.field });
+    box.replaceChildren(h('p', {}, text), problem.message && h('div', { class: 'detail', lang: 'en' }, problem.message));
+  } else {
+    box.replaceChildren(h('p', {}, error instanceof TypeError ? t('error.network') : String(error && error.message || error)));
+  }
   if (problem && Array.isArray(problem.rows) && problem.rows.length) {
     box.append(h('ul', {}, problem.rows.map((r) => h('li', {}, `${r.line ?? ''} ${r.field ?? ''}: ${r.message ?? ''}`))));
   }
@@ -290,7 +301,8 @@ function loginPage(main, query) {
       focusOnRoute = true;
       go('/');
     } catch (error) {
-      showError(error);
+      // A wrong login or password has its own words: "a valid bearer token" means nothing here.
+      showError(error instanceof ApiError && error.status === 401 ? new Error(t('login.wrong')) : error);
     }
   });
   const notes = [];

@@ -27,6 +27,7 @@ extend({
     'owner.bills.status.open': '未缴',
     'owner.bills.status.paid': '已缴清',
     'owner.bills.pay': '在线缴纳所选账单',
+    'owner.bills.pay_at_office': '这里暂不能在线缴费，请到物业服务中心缴纳。',
     'owner.bills.choose_one': '请至少勾选一张未缴账单。',
     'owner.bills.all_paid': '所有账单都已缴清，谢谢！',
     'owner.bills.payments': '缴费记录与收据',
@@ -197,6 +198,7 @@ extend({
     'owner.bills.status.open': 'Unpaid',
     'owner.bills.status.paid': 'Paid',
     'owner.bills.pay': 'Pay the chosen bills online',
+    'owner.bills.pay_at_office': 'Online payment is not available here; please pay at the property office.',
     'owner.bills.choose_one': 'Tick at least one unpaid bill.',
     'owner.bills.all_paid': 'Every bill is paid, thank you!',
     'owner.bills.payments': 'Payments and receipts',
@@ -408,12 +410,14 @@ async function unitLabel(id) {
 page('/owner/units/:id/bills', {
   roles: OWNER, title: 'owner.bills.title',
   render: async (main, { id }) => {
-    const [label, bills, payments] = await Promise.all([unitLabel(id), api('GET', `/units/${id}/bills`), api('GET', `/units/${id}/payments`)]);
+    const [label, bills, payments, checkout] = await Promise.all([unitLabel(id), api('GET', `/units/${id}/bills`), api('GET', `/units/${id}/payments`), api('GET', '/app/gateway/checkout')]);
     main.append(h('p', { class: 'big' }, label));
     const unpaid = bills.filter((b) => b.status !== 'paid');
     if (!unpaid.length) main.append(h('p', { class: 'note' }, t('owner.bills.all_paid')));
+    else if (!checkout.available) main.append(h('p', { class: 'note', id: 'pay-at-office' }, t('owner.bills.pay_at_office')));
+    const online = checkout.available && unpaid.length > 0;
     const rows = bills.map((b) => [
-      b.status === 'paid' ? '' : h('input', { type: 'checkbox', name: 'bill', value: b.id, checked: b.status === 'overdue', 'aria-label': t('owner.bills.choose_label', { period: b.period, item: b.fee_item }) }),
+      !online || b.status === 'paid' ? '' : h('input', { type: 'checkbox', name: 'bill', value: b.id, checked: b.status === 'overdue', 'aria-label': t('owner.bills.choose_label', { period: b.period, item: b.fee_item }) }),
       [b.period, h('br'), b.fee_item],
       badge(b.status),
       [h('strong', { class: 'amount' }, money(b.total_due)), Number(b.late_fee) > 0 ? [h('br'), t('owner.bills.late_fee_of', { amount: money(b.late_fee) })] : null],
@@ -422,7 +426,7 @@ page('/owner/units/:id/bills', {
     // Four columns besides the tick box, so that a phone shows the status without scrolling.
     const billTable = table('owner.bills.caption', ['owner.bills.choose', 'owner.bills.period', 'owner.bills.status', 'owner.bills.total_due', 'owner.bills.due_date'], rows);
     billTable.querySelectorAll('tbody tr').forEach((tr, i) => { if (bills[i].status === 'overdue') tr.classList.add('overdue'); });
-    main.append(form([billTable, unpaid.length ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('owner.bills.pay'))) : null], async (data) => {
+    main.append(form([billTable, online ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('owner.bills.pay'))) : null], async (data) => {
       const billIds = data.getAll('bill').map(Number);
       if (!billIds.length) throw new Error(t('owner.bills.choose_one'));
       const order = await api('POST', '/payment-orders', { unit_id: Number(id), bill_ids: billIds });
@@ -545,6 +549,9 @@ page('/owner/tickets', {
   },
 });
 
+// A photo refused as its ticket was filed, by ticket id: shown on the ticket's page.
+const refusedPhotos = new Map();
+
 page('/owner/tickets/new', {
   roles: OWNER, title: 'owner.new.title',
   render: async (main) => {
@@ -568,8 +575,15 @@ page('/owner/tickets/new', {
         place: data.get('place').trim() || null,
         preferred_visit: data.get('preferred_visit').trim() || null,
       });
-      // The ticket stands once filed; a photo refused (too large, not an image) says so on its page.
-      for (const photo of data.getAll('photos').filter((f) => f.size > 0)) await api('POST', `/tickets/${ticket.id}/photos`, photo);
+      // The ticket stands once filed (filing again would make a second one); a photo refused
+      // (too large, not an image) says so on its page.
+      for (const photo of data.getAll('photos').filter((f) => f.size > 0)) {
+        try {
+          await api('POST', `/tickets/${ticket.id}/photos`, photo);
+        } catch (error) {
+          refusedPhotos.set(ticket.id, error);
+        }
+      }
       notify(t('owner.new.filed', { id: ticket.id }));
       go(`/owner/tickets/${ticket.id}`);
     }));
@@ -579,6 +593,9 @@ page('/owner/tickets/new', {
 page('/owner/tickets/:id', {
   roles: OWNER, title: 'owner.ticket.title',
   render: async (main, { id }) => {
+    const refused = refusedPhotos.get(Number(id));
+    refusedPhotos.delete(Number(id));
+    if (refused) showError(refused);
     const detail = await api('GET', `/tickets/${id}`);
     const k = detail.ticket;
     const reload = () => go(`/owner/tickets/${id}`);
