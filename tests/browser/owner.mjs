@@ -59,7 +59,8 @@ test('owner pays an overdue bill online and sees the receipt', async ({ page }) 
   const amount = await page.locator('#receipt-amount').innerText();
   check(/^\d{4}-\d{6}$/.test(number), `a receipt number like 2026-000042, got ${number}`);
   check(amount === owed, `the receipt is for ${owed}, shows ${amount}`);
-  check((await page.locator('#status').innerText()).includes('支付成功'), 'the payment is announced');
+  // Announced in the polite live region a moment after the receipt shows.
+  await page.locator('#status', { hasText: '支付成功' }).waitFor();
   check((await page.locator('main').innerText()).includes('在线支付'), 'the receipt names the online method');
   await accessible(page, 'receipt');
   await screenshot(page, 'owner-receipt');

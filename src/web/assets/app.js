@@ -374,8 +374,15 @@ async function start() {
   setLang(lang());
   if (localStorage.getItem('wuye.large-text') === 'on') document.documentElement.classList.add('large-text');
   // A portal that fails to load is reported, and the others still serve their people.
-  const loaded = await Promise.allSettled(PORTALS.map((module) => import(module)));
-  loaded.filter((r) => r.status === 'rejected').forEach((r) => console.error('a portal did not load:', r.reason));
+  // One after another, in PORTALS order: pages register as their module runs, and the
+  // navigation's order and each role's home page follow registration.
+  for (const module of PORTALS) {
+    try {
+      await import(module);
+    } catch (error) {
+      console.error('a portal did not load:', error);
+    }
+  }
   window.addEventListener('hashchange', () => { focusOnRoute = true; route(); });
   await route();
 }
