@@ -123,6 +123,21 @@ export async function accessible(page, what) {
 }
 
 /** The text of the alert region if it is showing, else ''. */
+/** The API as a demo account, for what the test needs set up or checked behind the page. */
+export async function as(login) {
+  const answer = await fetch(`${BASE}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, password: PASSWORD }) });
+  const { token, me } = await answer.json();
+  return {
+    me,
+    async call(method, path, body) {
+      const r = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+      const json = await r.json();
+      check(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+  };
+}
+
 export async function alertText(page) {
   const box = page.locator('#alert');
   return (await box.isVisible()) ? box.innerText() : '';

@@ -2,25 +2,10 @@
 // and sees the receipt, downloads a statement, reads the fund, reports a repair with a photo and
 // rates it once it is fixed, acknowledges a notice and votes; every page passes axe-core; large
 // text and English change the page.
-import { test, run, login, open, settled, screenshot, accessible, check, alertText, BASE, PASSWORD } from './harness.mjs';
+import { test, run, login, open, settled, screenshot, accessible, check, alertText, as, BASE, PASSWORD } from './harness.mjs';
 import { readFileSync } from 'node:fs';
 
 const OWNER = 'owner@wangjiao.demo';
-
-/** The API as another demo account (staff moving the ticket on). */
-async function as(login) {
-  const response = await fetch(`${BASE}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, password: PASSWORD }) });
-  const { token, me } = await response.json();
-  return {
-    me,
-    async call(method, path, body) {
-      const r = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
-      const json = await r.json();
-      check(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-      return json;
-    },
-  };
-}
 
 // A 1x1 PNG: the smallest photo the ticket accepts.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');

@@ -2,22 +2,7 @@
 // repair ticket and the technician starts and resolves it; a cashier finds a flat, takes a cash
 // payment and opens the printable receipt; a manager previews a bill run, reads fee items, the
 // registry, a refused import's row-by-row report, job runs and the outbox. Every page passes axe-core.
-import { test, run, login, open, screenshot, accessible, check, alertText, BASE, PASSWORD } from './harness.mjs';
-
-/** The API as a demo account, for what the test needs set up or checked behind the page. */
-async function as(login) {
-  const answer = await fetch(`${BASE}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, password: PASSWORD }) });
-  const { token, me } = await answer.json();
-  return {
-    me,
-    async call(method, path, body) {
-      const r = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
-      const json = await r.json();
-      check(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-      return json;
-    },
-  };
-}
+import { test, run, login, open, screenshot, accessible, check, alertText, as } from './harness.mjs';
 
 /** The navigation's entries: what the role may do. */
 async function navigation(page) {
