@@ -122,7 +122,6 @@ export async function accessible(page, what) {
   check(!keys, `${what}: untranslated keys shown: ${keys}`);
 }
 
-/** The text of the alert region if it is showing, else ''. */
 /** The API as a demo account, for what the test needs set up or checked behind the page. */
 export async function as(login) {
   const answer = await fetch(`${BASE}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, password: PASSWORD }) });
@@ -138,6 +137,7 @@ export async function as(login) {
   };
 }
 
+/** The text of the alert region if it is showing, else ''. */
 export async function alertText(page) {
   const box = page.locator('#alert');
   return (await box.isVisible()) ? box.innerText() : '';
