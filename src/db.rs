@@ -20,7 +20,10 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
         });
     } else {
-        options.max_connections(20);
+        // sqlx pings a pooled connection before every use by default: a second round trip per
+        // query. A connection idle long enough to have been dropped (a restarted server, a
+        // firewall) is still pinged; one that fails mid-use is discarded by sqlx all the same.
+        options.max_connections(20).test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     Ok(Database::connect(options).await?)
 }

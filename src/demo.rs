@@ -335,7 +335,7 @@ async fn bill_and_collect(db: &DatabaseConnection, system: &Actor, compound_id: 
         let paying: Vec<i64> = paying.iter().map(|b| b.bill.id).collect();
         if amount > 0 {
             let method = if index % 3 == 0 { payments::Method::Cash } else { payments::Method::BankTransfer };
-            payments::receive(&txn, system, unit, method, crate::types::Money::from_fen(amount), Some(&paying), None).await?;
+            payments::receive(&txn, system, unit, today, method, crate::types::Money::from_fen(amount), Some(&paying), None).await?;
         }
     }
     txn.commit().await?;

@@ -35,9 +35,8 @@ where
         return Err(Error::invalid("Idempotency-Key", "Idempotency-Key must be 1 to 200 printable characters"));
     }
     let request_hash = hex::encode(Sha256::digest(request.to_string().as_bytes()));
-    if let Some(earlier) = find(db, actor, key).await? {
-        return replay(earlier, &request_hash);
-    }
+    // No look before the claim: a retry finds the key taken when it claims it, and the first
+    // request (by far the common case) saves a round trip.
     let txn = db.begin().await?;
     let claim = idempotency_key::ActiveModel {
         user_id: Set(actor.user_id),

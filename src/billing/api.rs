@@ -16,7 +16,6 @@ use crate::{
     error::{ApiError, Error},
     http::{Area as Tag, JsonBody},
     idempotency,
-    registry::compound_today,
     types::{Money, Period, Rate},
 };
 use entity::{bill, bill_adjustment, bill_run, fee_item};
@@ -304,7 +303,7 @@ impl BillingApi {
         if !readable.shows_bill(&found) {
             return Err(Error::NotFound("bill").into());
         }
-        let today = compound_today(&self.0.db, found.compound_id).await?;
+        let today = readable.today();
         let state = super::bill_states(&self.0.db, vec![found.clone()], today).await?.remove(0);
         let adjustments = super::bill_adjustments(&self.0.db, found.id).await?;
         Ok(Json(BillDetail { bill: BillView::new(state, today), adjustments: adjustments.into_iter().map(Into::into).collect() }))
@@ -378,7 +377,7 @@ impl BillingApi {
     #[oai(path = "/units/:id/bills", method = "get")]
     async fn unit_bills(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<BillView>> {
         let readable = super::readable_unit(&self.0.db, &auth.0, id.0).await?;
-        let today = compound_today(&self.0.db, readable.unit.compound_id).await?;
+        let today = readable.today();
         let states = super::unit_bill_states(&self.0.db, readable.unit.id, today).await?;
         Ok(Json(states.into_iter().filter(|s| readable.shows_bill(&s.bill)).map(|s| BillView::new(s, today)).collect()))
     }

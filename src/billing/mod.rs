@@ -9,12 +9,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, IdenStatic, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectA, SelectB, TransactionTrait,
+    sea_query::Expr,
 };
 
 use crate::{
-    auth::{Actor, Permission, tenancy::find_visible},
+    auth::{
+        Actor, Permission,
+        tenancy::find_visible,
+    },
     error::{Error, Result},
     ledger::{self, Account, Line, Posting},
     registry::{
@@ -769,11 +773,13 @@ pub fn may_read_money(actor: &Actor) -> Result<()> {
     actor.require(if actor.role == crate::auth::Role::Owner { Permission::PayOwnBills } else { Permission::ReadBilling })
 }
 
-/// A unit whose money the actor may read. For an owner, only what dates from their ownership:
-/// bills of earlier periods and earlier payments are the previous owner's (arrears stay with the
-/// seller), and no business of the buyer.
+/// A unit whose money the actor may read, with its compound, whose calendar day says what is
+/// overdue. For an owner, only what dates from their ownership: bills of earlier periods and
+/// earlier payments are the previous owner's (arrears stay with the seller), and no business of
+/// the buyer.
 pub struct ReadableUnit {
     pub unit: unit::Model,
+    pub compound: compound::Model,
     /// For an owner, the day their ownership began; None for staff, who see everything.
     pub owner_since: Option<NaiveDate>,
 }
@@ -786,18 +792,29 @@ impl ReadableUnit {
     pub fn shows_payment(&self, payment: &entity::payment::Model) -> bool {
         self.owner_since.is_none_or(|since| payment.received_at.date_naive() >= since)
     }
+
+    /// The compound's calendar day today.
+    pub fn today(&self) -> NaiveDate {
+        crate::registry::local_today(&self.compound)
+    }
 }
 
 /// The unit whose money the actor wants to read: staff who read billing, within their reach,
-/// or an owner, for their own units only.
+/// or an owner, for their own units only. One round trip (every bill list and payment screen
+/// starts here): the unit, its compound and, for an owner, when their ownership began.
 pub async fn readable_unit(db: &impl ConnectionTrait, actor: &Actor, unit_id: i64) -> Result<ReadableUnit> {
     may_read_money(actor)?;
-    if actor.role == crate::auth::Role::Owner {
-        let since = crate::registry::ownership_start(db, actor, unit_id).await?.ok_or(Error::NotFound("unit"))?;
-        let unit = unit::Entity::find_by_id(unit_id).one(db).await?.ok_or(Error::NotFound("unit"))?;
-        return Ok(ReadableUnit { unit, owner_since: Some(since) });
+    let mut query = crate::registry::visible_unit_with_compound(actor, unit_id);
+    let owner = actor.role == crate::auth::Role::Owner;
+    if owner {
+        let since = crate::registry::ownership_start_query(actor, Expr::col((unit::Entity, unit::Column::Id)));
+        query = query.expr_as(since, "owner_since");
     }
-    Ok(ReadableUnit { unit: find_visible::<unit::Entity>(db, actor, unit_id).await?, owner_since: None })
+    let row = db.query_one_raw(query.build(db.get_database_backend())).await?.ok_or(Error::NotFound("unit"))?;
+    let unit = unit::Model::from_query_result(&row, SelectA.as_str())?;
+    let compound = compound::Model::from_query_result(&row, SelectB.as_str())?;
+    let owner_since = if owner { Some(row.try_get::<Option<NaiveDate>>("", "owner_since")?.ok_or(Error::NotFound("unit"))?) } else { None };
+    Ok(ReadableUnit { unit, compound, owner_since })
 }
 
 pub async fn list_bill_runs(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64) -> Result<Vec<bill_run::Model>> {

@@ -7,7 +7,7 @@ use poem_openapi::{
     param::{Header, Path, Query},
     payload::{Binary, Json},
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -228,43 +228,62 @@ pub enum CsvFile {
     Ok(Binary<Vec<u8>>, #[oai(header = "Content-Disposition")] String),
 }
 
+async fn payment_allocations(db: &impl ConnectionTrait, payment_ids: &[i64]) -> Result<Vec<payment_allocation::Model>, Error> {
+    Ok(payment_allocation::Entity::find()
+        .filter(payment_allocation::Column::PaymentId.is_in(payment_ids.iter().copied()))
+        .order_by_asc(payment_allocation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A payment as shown, from its allocations (among others') and its receipt.
+fn view_of(p: payment::Model, allocations: &[payment_allocation::Model], receipt: Option<receipt::Model>) -> PaymentView {
+    let mine: Vec<&payment_allocation::Model> = allocations.iter().filter(|a| a.payment_id == p.id).collect();
+    let allocated: i64 = mine.iter().map(|a| a.principal + a.late_fee).sum();
+    PaymentView {
+        id: p.id,
+        unit_id: p.unit_id,
+        method: p.method,
+        amount: Money::from_fen(p.amount),
+        received_at: p.received_at,
+        status: p.status,
+        reversal_reason: p.reversal_reason,
+        to_prepaid: Money::from_fen(p.amount - allocated),
+        allocations: mine
+            .into_iter()
+            .map(|a| AllocationView { bill_id: a.bill_id, principal: Money::from_fen(a.principal), late_fee: Money::from_fen(a.late_fee) })
+            .collect(),
+        receipt: receipt.map(Into::into),
+        journal_entry_id: p.journal_entry_id,
+    }
+}
+
 impl PaymentsApi {
+    /// One payment with its receipt (one query) and its allocations (another): what the desk
+    /// shows after every payment.
     async fn payment_view(&self, payment_id: i64) -> Result<PaymentView, Error> {
-        let p = payment::Entity::find_by_id(payment_id).one(&self.0.db).await?.ok_or(Error::NotFound("payment"))?;
-        Ok(self.payment_views(vec![p]).await?.remove(0))
+        let db = &self.0.db;
+        let (p, receipt) = payment::Entity::find_by_id(payment_id)
+            .select_also(receipt::Entity)
+            .join_rev(JoinType::LeftJoin, receipt::Entity::belongs_to(payment::Entity).from(receipt::Column::PaymentId).to(payment::Column::Id).into())
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound("payment"))?;
+        let allocations = payment_allocations(db, &[p.id]).await?;
+        Ok(view_of(p, &allocations, receipt))
     }
 
-    /// Payments with their allocations and receipts, in three queries whatever their number.
+    /// Payments with their allocations and receipts, in two queries whatever their number.
     async fn payment_views(&self, payments: Vec<payment::Model>) -> Result<Vec<PaymentView>, Error> {
         let db = &self.0.db;
         let ids: Vec<i64> = payments.iter().map(|p| p.id).collect();
-        let allocations = payment_allocation::Entity::find()
-            .filter(payment_allocation::Column::PaymentId.is_in(ids.iter().copied()))
-            .order_by_asc(payment_allocation::Column::Id)
-            .all(db)
-            .await?;
+        let allocations = payment_allocations(db, &ids).await?;
         let receipts = receipt::Entity::find().filter(receipt::Column::PaymentId.is_in(ids)).all(db).await?;
         Ok(payments
             .into_iter()
             .map(|p| {
-                let mine: Vec<&payment_allocation::Model> = allocations.iter().filter(|a| a.payment_id == p.id).collect();
-                let allocated: i64 = mine.iter().map(|a| a.principal + a.late_fee).sum();
-                PaymentView {
-                    id: p.id,
-                    unit_id: p.unit_id,
-                    method: p.method,
-                    amount: Money::from_fen(p.amount),
-                    received_at: p.received_at,
-                    status: p.status,
-                    reversal_reason: p.reversal_reason,
-                    to_prepaid: Money::from_fen(p.amount - allocated),
-                    allocations: mine
-                        .into_iter()
-                        .map(|a| AllocationView { bill_id: a.bill_id, principal: Money::from_fen(a.principal), late_fee: Money::from_fen(a.late_fee) })
-                        .collect(),
-                    receipt: receipts.iter().find(|r| r.payment_id == p.id).cloned().map(Into::into),
-                    journal_entry_id: p.journal_entry_id,
-                }
+                let receipt = receipts.iter().find(|r| r.payment_id == p.id).cloned();
+                view_of(p, &allocations, receipt)
             })
             .collect())
     }
@@ -284,8 +303,7 @@ impl PaymentsApi {
         // An owner's statement starts no earlier than their ownership.
         let from = readable.owner_since.map_or(from, |since| from.max(since));
         let unit = readable.unit;
-        let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
-        let zone: chrono_tz::Tz = compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let zone: chrono_tz::Tz = readable.compound.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
         let start_of = |date: NaiveDate| {
             date.and_hms_opt(0, 0, 0)
                 .and_then(|t| t.and_local_timezone(zone).earliest())
@@ -446,7 +464,7 @@ impl PaymentsApi {
         let readable = billing::readable_unit(db, &auth.0, id.0).await?;
         let unit = &readable.unit;
         let bills = billing::unit_bills(db, unit.id).await?.into_iter().filter(|b| readable.shows_bill(b)).collect();
-        let states = billing::bill_states(db, bills, crate::registry::compound_today(db, unit.compound_id).await?).await?;
+        let states = billing::bill_states(db, bills, readable.today()).await?;
         let owed = states.iter().map(|s| s.total_due().fen()).sum();
         let prepaid = ledger::prepaid_balance(db, unit.compound_id, unit.id).await?;
         Ok(Json(Balance { unit_id: unit.id, owed: Money::from_fen(owed), prepaid: Money::from_fen(prepaid) }))

@@ -15,7 +15,7 @@ use crate::{
     registry::{compound_today, local_today},
     types::Money,
 };
-use entity::{compound, gateway_callback, payment_order, unit};
+use entity::{gateway_callback, payment_order, unit};
 
 /// What a verified callback says was paid.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
@@ -75,8 +75,7 @@ pub async fn create_order(db: &DatabaseConnection, actor: &Actor, unit_id: i64, 
     if bill_ids.iter().collect::<std::collections::HashSet<_>>().len() != bill_ids.len() {
         return Err(Error::invalid("bill_ids", "a bill is listed twice"));
     }
-    let unit = readable.unit.clone();
-    let compound = compound::Entity::find_by_id(unit.compound_id).one(db).await?.ok_or(Error::NotFound("compound"))?;
+    let (unit, compound) = (&readable.unit, &readable.compound);
     let bills = billing::unit_bills(db, unit.id).await?;
     let mut chosen = Vec::new();
     for id in bill_ids {
@@ -213,14 +212,15 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
     // Bills paid at the desk since the order was made are left out; what they would have taken
     // becomes prepaid, since the owner has paid it.
     let ordered = entity::bill::Entity::find().filter(entity::bill::Column::Id.is_in(bill_ids.iter().copied())).all(&txn).await?;
-    let open: Vec<i64> = billing::bill_states(&txn, ordered, compound_today(&txn, order.compound_id).await?)
+    let today = compound_today(&txn, order.compound_id).await?;
+    let open: Vec<i64> = billing::bill_states(&txn, ordered, today)
         .await?
         .into_iter()
         .filter(|s| s.total_due().is_positive())
         .map(|s| s.bill.id)
         .collect();
     let still_open: Vec<i64> = bill_ids.iter().copied().filter(|id| open.contains(id)).collect();
-    let payment = receive(&txn, &payer, &unit, Method::Online, callback.amount, Some(&still_open), Some(order.id)).await?;
+    let payment = receive(&txn, &payer, &unit, today, Method::Online, callback.amount, Some(&still_open), Some(order.id)).await?;
     let mut active: payment_order::ActiveModel = order.clone().into();
     active.status = Set("paid".into());
     active.payment_id = Set(Some(payment.id));

@@ -87,11 +87,14 @@ pub fn allocate(amount: Money, bills: &[BillState]) -> (Vec<Allocation>, Money) 
 
 /// Money received for a unit: allocated to the chosen bills, else to open bills oldest due
 /// first; the rest becomes prepaid. Posts, allocates and (for money from outside) issues the
-/// receipt, all in `txn`. The caller has checked the actor may do this.
+/// receipt, all in `txn`. The caller has checked the actor may do this; `today` is the day in
+/// the unit's compound, which says what is overdue.
+#[allow(clippy::too_many_arguments)]
 pub async fn receive(
     txn: &DatabaseTransaction,
     actor: &Actor,
     unit: &unit::Model,
+    today: NaiveDate,
     method: Method,
     amount: Money,
     chosen: Option<&[i64]>,
@@ -101,7 +104,6 @@ pub async fn receive(
         return Err(Error::invalid("amount", "amount must be greater than 0"));
     }
     ledger::lock_chain(txn, unit.compound_id).await?;
-    let today = compound_today(txn, unit.compound_id).await?;
     let states = match chosen {
         Some(ids) => {
             let unique: HashSet<&i64> = ids.iter().collect();
@@ -244,8 +246,8 @@ pub async fn take_payment(
     if matches!(method, Method::Online | Method::Prepaid) {
         return Err(Error::invalid("method", "the desk takes cash, bank_transfer or pos"));
     }
-    let unit = find_visible::<unit::Entity>(txn, actor, unit_id).await?;
-    receive(txn, actor, &unit, method, amount, chosen, None).await
+    let (unit, compound) = crate::registry::visible_unit_with_compound(actor, unit_id).one(txn).await?.ok_or(Error::NotFound("unit"))?;
+    receive(txn, actor, &unit, local_today(&compound), method, amount, chosen, None).await
 }
 
 /// Reverses a posted payment (a bounced transfer): its bills reopen, its entry is reversed by
@@ -384,7 +386,7 @@ pub async fn apply_prepaid_balances(txn: &DatabaseTransaction, actor: &Actor, co
             continue;
         }
         let unit = unit::Entity::find_by_id(unit_id).one(txn).await?.ok_or(Error::NotFound("unit"))?;
-        receive(txn, actor, &unit, Method::Prepaid, Money::from_fen(balance.min(due)), None, None).await?;
+        receive(txn, actor, &unit, today, Method::Prepaid, Money::from_fen(balance.min(due)), None, None).await?;
         applied += 1;
     }
     Ok(applied)

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, SelectTwoRequired,
     QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
-    sea_query::{ExprTrait, Query},
+    sea_query::{Expr, ExprTrait, Func, Query, SelectStatement},
 };
 
 use crate::{
@@ -747,18 +747,32 @@ pub async fn owned_unit_ids(db: &impl ConnectionTrait, actor: &Actor) -> Result<
     Ok(ids)
 }
 
+/// A unit within the actor's reach, with its compound, in one query.
+pub fn visible_unit_with_compound(actor: &Actor, unit_id: i64) -> SelectTwoRequired<unit::Entity, compound::Entity> {
+    visible::<unit::Entity>(actor)
+        .filter(unit::Column::Id.eq(unit_id))
+        .select_two_required(compound::Entity)
+        .join(JoinType::InnerJoin, unit::Entity::belongs_to(compound::Entity).from(unit::Column::CompoundId).to(compound::Column::Id).into())
+}
+
 /// For an owner's login, the day their current ownership of the unit began (None if they do
 /// not own it now).
 pub async fn ownership_start(db: &impl ConnectionTrait, actor: &Actor, unit_id: i64) -> Result<Option<NaiveDate>> {
-    // One round trip: every owner read asks this first.
-    let owners = sea_orm::sea_query::Query::select().column(owner::Column::Id).from(owner::Entity).and_where(owner::Column::UserId.eq(actor.user_id)).to_owned();
-    let open = ownership::Entity::find()
-        .filter(ownership::Column::UnitId.eq(unit_id))
-        .filter(ownership::Column::OwnerId.in_subquery(owners))
-        .filter(ownership::Column::EndedOn.is_null())
-        .all(db)
-        .await?;
-    Ok(open.into_iter().map(|o| o.started_on).min())
+    let row = db.query_one(&ownership_start_query(actor, Expr::val(unit_id))).await?;
+    Ok(row.map(|r| r.try_get::<Option<NaiveDate>>("", "started_on")).transpose()?.flatten())
+}
+
+/// [`ownership_start`] as a subquery answering `started_on` (NULL if not owned now), for a unit
+/// given as a value or as a column of the query around it: one round trip.
+pub fn ownership_start_query(actor: &Actor, unit_id: Expr) -> SelectStatement {
+    let owners = Query::select().column(owner::Column::Id).from(owner::Entity).and_where(owner::Column::UserId.eq(actor.user_id)).to_owned();
+    Query::select()
+        .expr_as(Func::min(Expr::col((ownership::Entity, ownership::Column::StartedOn))), "started_on")
+        .from(ownership::Entity)
+        .and_where(Expr::col((ownership::Entity, ownership::Column::UnitId)).eq(unit_id))
+        .and_where(Expr::col((ownership::Entity, ownership::Column::EndedOn)).is_null())
+        .and_where(Expr::col((ownership::Entity, ownership::Column::OwnerId)).in_subquery(owners))
+        .to_owned()
 }
 
 /// An owner's own units, with their buildings, stairwells and owners.
