@@ -261,19 +261,24 @@ async fn bad_money_input_is_refused_and_writes_nothing() {
 async fn a_retried_payment_with_the_same_idempotency_key_moves_money_once() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Alpha").await;
+    property_fee(&app, &tenant).await;
+    ok(&app, reqwest::Method::POST, &format!("/compounds/{}/bill-runs", tenant.compound_id), tenant.token(Role::Manager), Some(json!({ "period": "2099-11" }))).await;
     let cashier = tenant.token(Role::Cashier);
     let pay = format!("{}/units/{}/payments", app.base, tenant.unit_id);
     let send = |key: &'static str, amount: &'static str| {
         app.client.post(&pay).bearer_auth(cashier).header("Idempotency-Key", key).json(&json!({ "method": "cash", "amount": amount })).send()
     };
-    let first: Value = send("desk-7-0001", "50.00").await.unwrap().json().await.unwrap();
-    let retry: Value = send("desk-7-0001", "50.00").await.unwrap().json().await.unwrap();
-    assert_eq!(first["id"], retry["id"]);
-    assert_eq!(first["receipt"]["number"], retry["receipt"]["number"]);
+    let first: Value = send("desk-7-0001", "150.00").await.unwrap().json().await.unwrap();
+    assert_eq!((first["allocations"][0]["principal"].as_str(), first["to_prepaid"].as_str()), (Some("106.32"), Some("43.68")), "{first}");
+    // The first answer is built from what was written, a retry's is read back: the same.
+    let retry: Value = send("desk-7-0001", "150.00").await.unwrap().json().await.unwrap();
+    assert_eq!(first, retry);
+    let stored = ok(&app, reqwest::Method::GET, &format!("/payments/{}", first["id"]), cashier, None).await;
+    assert_eq!(first, stored);
     let reused = send("desk-7-0001", "60.00").await.unwrap();
     assert_eq!(reused.status(), StatusCode::CONFLICT);
     let balance = ok(&app, reqwest::Method::GET, &format!("/units/{}/balance", tenant.unit_id), cashier, None).await;
-    assert_eq!(balance["prepaid"], "50.00", "one payment, not two");
+    assert_eq!((balance["owed"].as_str(), balance["prepaid"].as_str()), (Some("0.00"), Some("43.68")), "one payment, not two");
 }
 
 #[tokio::test]

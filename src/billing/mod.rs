@@ -411,16 +411,16 @@ pub async fn run_bills(
     actor.require(Permission::RunBills)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     let txn = db.begin().await?;
-    if mode != RunMode::Preview {
-        ledger::lock_chain(&txn, compound.id).await?;
-    }
-    let outcome = bill_compound(&txn, actor, &compound, period, mode).await?;
+    // A preview writes nothing and so leaves the chain to payments.
+    let chain = if mode == RunMode::Preview { None } else { Some(ledger::lock_chain(&txn, compound.id).await?) };
+    let outcome = bill_compound(&txn, chain, actor, &compound, period, mode).await?;
     txn.commit().await?;
     Ok(outcome)
 }
 
 async fn bill_compound(
     txn: &DatabaseTransaction,
+    chain: Option<ledger::LockedChain>,
     actor: &Actor,
     compound: &compound::Model,
     period: Period,
@@ -493,9 +493,9 @@ async fn bill_compound(
         outcome.total = outcome.total.checked_add(result.total).ok_or_else(|| anyhow::anyhow!("bill run total overflows"))?;
         outcome.items.push(result);
     }
-    if mode == RunMode::Preview {
+    let Some(mut chain) = chain else {
         return Ok(outcome);
-    }
+    };
     let run = bill_run::ActiveModel {
         company_id: Set(compound.company_id),
         compound_id: Set(compound.id),
@@ -525,6 +525,7 @@ async fn bill_compound(
     }
     ledger::post(
         txn,
+        &mut chain,
         Posting {
             company_id: compound.company_id,
             compound_id: compound.id,
@@ -694,7 +695,7 @@ pub async fn adjust_bill(
     actor.require(Permission::AdjustBills)?;
     let reason = required_text("reason", reason, 500)?;
     let found = find_visible::<bill::Entity>(txn, actor, bill_id).await?;
-    ledger::lock_chain(txn, found.compound_id).await?;
+    let mut chain = ledger::lock_chain(txn, found.compound_id).await?;
     // Re-read under the lock: a payment may have landed meanwhile.
     let bill = bill::Entity::find_by_id(found.id).one(txn).await?.ok_or(Error::NotFound("bill"))?;
     let today = compound_today(txn, bill.compound_id).await?;
@@ -732,6 +733,7 @@ pub async fn adjust_bill(
             };
             let entry = ledger::post(
                 txn,
+                &mut chain,
                 Posting {
                     company_id: bill.company_id,
                     compound_id: bill.compound_id,
@@ -882,7 +884,7 @@ pub struct OneOffBills {
 /// unit (so no bill run ever bills it again), a bill run per instalment with its bills, and
 /// each run's ledger entry (receivable by unit against `credit`).
 pub async fn one_off_bills(txn: &DatabaseTransaction, actor: &Actor, bills: OneOffBills) -> Result<(fee_item::Model, Vec<bill::Model>)> {
-    ledger::lock_chain(txn, bills.compound_id).await?;
+    let mut chain = ledger::lock_chain(txn, bills.compound_id).await?;
     let (Some(first), Some(last)) = (bills.instalments.first().map(|i| i.0), bills.instalments.last().map(|i| i.0)) else {
         return Err(Error::invalid("instalments", "there is nothing to bill"));
     };
@@ -933,6 +935,7 @@ pub async fn one_off_bills(txn: &DatabaseTransaction, actor: &Actor, bills: OneO
         lines.push(Line::credit(bills.credit, total).fee_item(item.id));
         ledger::post(
             txn,
+            &mut chain,
             Posting {
                 company_id: bills.company_id,
                 compound_id: bills.compound_id,

@@ -85,11 +85,11 @@ pub async fn sub_ledger_balances(db: &impl ConnectionTrait, compound_id: i64) ->
 /// transaction. Returns the sub-ledger rows, in the order given.
 pub async fn post_to_sub_ledgers(
     txn: &impl ConnectionTrait,
+    chain: &mut ledger::LockedChain,
     actor: &Actor,
     compound: &compound::Model,
     posting: FundPosting,
 ) -> Result<Vec<fund_movement::Model>> {
-    ledger::lock_chain(txn, compound.id).await?;
     let mut balances = sub_ledger_balances(txn, compound.id).await?;
     let per_unit: Vec<(i64, Money)> = posting.per_unit.into_iter().filter(|(_, amount)| amount.fen() != 0).collect();
     let mut lines: Vec<Line> = per_unit
@@ -102,6 +102,7 @@ pub async fn post_to_sub_ledgers(
     lines.extend(posting.other_side);
     let entry = ledger::post(
         txn,
+        chain,
         Posting {
             company_id: compound.company_id,
             compound_id: compound.id,
@@ -257,7 +258,7 @@ pub async fn record_deposits(db: &DatabaseConnection,
     let rate: Option<Rate> = policy.deposit_rate.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow::anyhow!("stored deposit rate: {e}"))?;
     let request = serde_json::json!(["fund_deposits", compound.id, new.unit_ids, new.received_on]);
     let id = idempotency::once(db, actor, key, &request, async |txn| {
-        ledger::lock_chain(txn, compound.id).await?;
+        let mut chain = ledger::lock_chain(txn, compound.id).await?;
         let done: Vec<i64> = fund_deposit::Entity::find().filter(fund_deposit::Column::CompoundId.eq(compound.id)).all(txn).await?.into_iter().map(|d| d.unit_id).collect();
         let all = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound.id)).order_by_asc(unit::Column::Id).all(txn).await?;
         let units: Vec<unit::Model> = match &new.unit_ids {
@@ -291,6 +292,7 @@ pub async fn record_deposits(db: &DatabaseConnection,
         let total: i64 = amounts.iter().map(|(_, _, a)| a.fen()).sum();
         let movements = post_to_sub_ledgers(
             txn,
+            &mut chain,
             actor,
             &compound,
             FundPosting {
@@ -350,8 +352,10 @@ pub async fn top_up(db: &DatabaseConnection, actor: &Actor, unit_id: i64, new: N
     }
     let request = serde_json::json!(["fund_top_up", unit.id, new.amount.fen(), new.received_on]);
     let id = idempotency::once(db, actor, key, &request, async |txn| {
+        let mut chain = ledger::lock_chain(txn, compound.id).await?;
         let mut movements = post_to_sub_ledgers(
             txn,
+            &mut chain,
             actor,
             &compound,
             FundPosting {
@@ -420,7 +424,7 @@ pub async fn allocate(db: &DatabaseConnection,
     let allocation = Allocation::parse(&policy.allocation).ok_or_else(|| anyhow::anyhow!("broken allocation rule of compound {}", compound.id))?;
     let request = serde_json::json!(["fund_allocation", compound.id, new.source.as_str(), new.amount.fen(), new.received_on, new.memo]);
     let id = idempotency::once(db, actor, key, &request, async |txn| {
-        ledger::lock_chain(txn, compound.id).await?;
+        let mut chain = ledger::lock_chain(txn, compound.id).await?;
         let deposits = fund_deposit::Entity::find().filter(fund_deposit::Column::CompoundId.eq(compound.id)).order_by_asc(fund_deposit::Column::UnitId).all(txn).await?;
         if deposits.is_empty() {
             return Err(Error::conflict("amount", "no unit of the compound has a sub-ledger yet: record the initial deposits first"));
@@ -458,6 +462,7 @@ pub async fn allocate(db: &DatabaseConnection,
         };
         let movements = post_to_sub_ledgers(
             txn,
+            &mut chain,
             actor,
             &compound,
             FundPosting {

@@ -398,7 +398,7 @@ pub async fn settle(db: &DatabaseConnection, actor: &Actor, id: i64, settlement:
             return Err(Error::conflict("actual_cost", format!("the owners approved at most {}; a higher cost needs a new approval", Money::from_fen(project.budget))));
         }
         let compound = compound::Entity::find_by_id(project.compound_id).one(txn).await?.ok_or(Error::NotFound("compound"))?;
-        ledger::lock_chain(txn, compound.id).await?;
+        let mut chain = ledger::lock_chain(txn, compound.id).await?;
         let lines = split(txn, &project, cost).await?;
         // Each unit pays from its own sub-ledger, never from its neighbours' money: a unit that holds
         // less than its share must be topped up first (Order 165: the owner makes up the shortfall).
@@ -415,6 +415,7 @@ pub async fn settle(db: &DatabaseConnection, actor: &Actor, id: i64, settlement:
         }
         let movements = post_to_sub_ledgers(
             txn,
+            &mut chain,
             actor,
             &compound,
             FundPosting {

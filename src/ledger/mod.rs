@@ -35,14 +35,21 @@ pub fn stored_line(l: &journal_line::Model) -> Option<Line> {
     Account::from_code(&l.account).map(|account| Line { account, unit_id: l.unit_id, fee_item_id: l.fee_item_id, debit: l.debit, credit: l.credit })
 }
 
+/// The end of a compound's journal chain, locked until the transaction that locked it ends.
+/// Entries are posted only through it ([`post`]), so a compound's entries are appended one at a
+/// time, in order, on every replica.
+pub struct LockedChain {
+    head: ledger_head::Model,
+}
+
 /// Locks the end of a compound's journal chain until the caller's transaction ends. Anything
 /// that reads balances or bills and then posts takes this lock first, so that concurrent money
 /// movements of one compound happen one after the other (PostgreSQL: `FOR UPDATE`; SQLite
 /// serialises every transaction on its one connection anyway).
-pub async fn lock_chain(txn: &impl ConnectionTrait, compound_id: i64) -> Result<ledger_head::Model> {
+pub async fn lock_chain(txn: &impl ConnectionTrait, compound_id: i64) -> Result<LockedChain> {
     let locked = || ledger_head::Entity::find_by_id(compound_id).lock_exclusive().one(txn);
     if let Some(head) = locked().await? {
-        return Ok(head);
+        return Ok(LockedChain { head });
     }
     // The compound's first entry: create the head (a concurrent first entry may beat us to it).
     txn.execute_raw(crate::db::statement(
@@ -51,17 +58,19 @@ pub async fn lock_chain(txn: &impl ConnectionTrait, compound_id: i64) -> Result<
         vec![compound_id.into()],
     ))
     .await?;
-    Ok(locked().await?.ok_or_else(|| anyhow::anyhow!("ledger head of compound {compound_id} vanished"))?)
+    let head = locked().await?.ok_or_else(|| anyhow::anyhow!("ledger head of compound {compound_id} vanished"))?;
+    Ok(LockedChain { head })
 }
 
-/// Appends an entry to the compound's journal. The caller passes its open transaction: the
-/// chain head is locked until that transaction ends, so entries of one compound are appended
-/// one at a time, in order, on every replica.
-pub async fn post(txn: &impl ConnectionTrait, posting: Posting) -> Result<journal_entry::Model> {
+/// Appends an entry to the compound's journal, in the transaction that locked its chain.
+pub async fn post(txn: &impl ConnectionTrait, chain: &mut LockedChain, posting: Posting) -> Result<journal_entry::Model> {
     if let Some(problem) = rules::unbalanced(&posting.lines) {
         return Err(Error::Internal(anyhow::anyhow!("refusing to post {}: {problem}", posting.reference)));
     }
-    let head = lock_chain(txn, posting.compound_id).await?;
+    if posting.compound_id != chain.head.compound_id {
+        return Err(Error::Internal(anyhow::anyhow!("refusing to post {} under compound {}'s lock", posting.reference, chain.head.compound_id)));
+    }
+    let head = &chain.head;
     let seq = head.last_seq + 1;
     // Stored to the microsecond (PostgreSQL's precision), so the hash can be recomputed.
     let posted_at = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
@@ -104,10 +113,10 @@ pub async fn post(txn: &impl ConnectionTrait, posting: Posting) -> Result<journa
         });
         journal_line::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }
-    let mut head: ledger_head::ActiveModel = head.into();
+    let mut head: ledger_head::ActiveModel = chain.head.clone().into();
     head.last_seq = Set(seq);
     head.last_hash = Set(hash);
-    head.update(txn).await?;
+    chain.head = head.update(txn).await?;
     Ok(entry)
 }
 

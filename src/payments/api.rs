@@ -238,8 +238,25 @@ async fn payment_allocations(db: &impl ConnectionTrait, payment_ids: &[i64]) -> 
 
 /// A payment as shown, from its allocations (among others') and its receipt.
 fn view_of(p: payment::Model, allocations: &[payment_allocation::Model], receipt: Option<receipt::Model>) -> PaymentView {
-    let mine: Vec<&payment_allocation::Model> = allocations.iter().filter(|a| a.payment_id == p.id).collect();
-    let allocated: i64 = mine.iter().map(|a| a.principal + a.late_fee).sum();
+    let mine = allocations
+        .iter()
+        .filter(|a| a.payment_id == p.id)
+        .map(|a| AllocationView { bill_id: a.bill_id, principal: Money::from_fen(a.principal), late_fee: Money::from_fen(a.late_fee) })
+        .collect();
+    shown(p, mine, receipt)
+}
+
+/// A payment just received, as shown, from what was written.
+impl From<super::Received> for PaymentView {
+    fn from(r: super::Received) -> Self {
+        let allocations =
+            r.allocations.iter().map(|a| AllocationView { bill_id: a.bill_id, principal: Money::from_fen(a.principal), late_fee: Money::from_fen(a.late_fee) });
+        shown(r.payment, allocations.collect(), r.receipt)
+    }
+}
+
+fn shown(p: payment::Model, allocations: Vec<AllocationView>, receipt: Option<receipt::Model>) -> PaymentView {
+    let allocated: i64 = allocations.iter().map(|a| a.principal.fen() + a.late_fee.fen()).sum();
     PaymentView {
         id: p.id,
         unit_id: p.unit_id,
@@ -249,10 +266,7 @@ fn view_of(p: payment::Model, allocations: &[payment_allocation::Model], receipt
         status: p.status,
         reversal_reason: p.reversal_reason,
         to_prepaid: Money::from_fen(p.amount - allocated),
-        allocations: mine
-            .into_iter()
-            .map(|a| AllocationView { bill_id: a.bill_id, principal: Money::from_fen(a.principal), late_fee: Money::from_fen(a.late_fee) })
-            .collect(),
+        allocations,
         receipt: receipt.map(Into::into),
         journal_entry_id: p.journal_entry_id,
     }
@@ -376,11 +390,19 @@ impl PaymentsApi {
         let actor = &auth.0;
         let b = body.0;
         let request = json!(["take_payment", id.0, b.method.as_str(), b.amount.fen(), b.bill_ids]);
+        // The answer to a first request is what it wrote; a retry reads the first one back.
+        let mut received = None;
         let payment_id = idempotency::once(&self.0.db, actor, key.0.as_deref(), &request, async |txn| {
-            super::take_payment(txn, actor, id.0, b.method, b.amount, b.bill_ids.as_deref()).await.map(|p| p.id)
+            let written = super::take_payment(txn, actor, id.0, b.method, b.amount, b.bill_ids.as_deref()).await?;
+            let payment_id = written.payment.id;
+            received = Some(written);
+            Ok(payment_id)
         })
         .await?;
-        Ok(Json(self.payment_view(payment_id).await?))
+        match received {
+            Some(written) => Ok(Json(written.into())),
+            None => Ok(Json(self.payment_view(payment_id).await?)),
+        }
     }
 
     /// A unit's payments, newest first (staff, or the unit's owner).

@@ -220,7 +220,7 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
         .map(|s| s.bill.id)
         .collect();
     let still_open: Vec<i64> = bill_ids.iter().copied().filter(|id| open.contains(id)).collect();
-    let payment = receive(&txn, &payer, &unit, today, Method::Online, callback.amount, Some(&still_open), Some(order.id)).await?;
+    let payment = receive(&txn, &payer, &unit, today, Method::Online, callback.amount, Some(&still_open), Some(order.id)).await?.payment;
     let mut active: payment_order::ActiveModel = order.clone().into();
     active.status = Set("paid".into());
     active.payment_id = Set(Some(payment.id));

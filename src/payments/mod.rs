@@ -99,11 +99,11 @@ pub async fn receive(
     amount: Money,
     chosen: Option<&[i64]>,
     payment_order_id: Option<i64>,
-) -> Result<payment::Model> {
+) -> Result<Received> {
     if !amount.is_positive() {
         return Err(Error::invalid("amount", "amount must be greater than 0"));
     }
-    ledger::lock_chain(txn, unit.compound_id).await?;
+    let mut chain = ledger::lock_chain(txn, unit.compound_id).await?;
     let states = match chosen {
         Some(ids) => {
             let unique: HashSet<&i64> = ids.iter().collect();
@@ -169,6 +169,7 @@ pub async fn receive(
     }
     let entry = ledger::post(
         txn,
+        &mut chain,
         Posting {
             company_id: unit.company_id,
             compound_id: unit.compound_id,
@@ -198,12 +199,18 @@ pub async fn receive(
         active.late_fee_paid = Set(state.bill.late_fee_paid + a.late_fee);
         active.update(txn).await?;
     }
-    if method != Method::Prepaid {
-        issue_receipt(txn, &recorded, today.year()).await?;
-    }
+    let receipt = if method != Method::Prepaid { Some(issue_receipt(txn, &recorded, today.year()).await?) } else { None };
     let mut active: payment::ActiveModel = recorded.into();
     active.journal_entry_id = Set(entry.id);
-    Ok(active.update(txn).await?)
+    Ok(Received { payment: active.update(txn).await?, allocations, receipt })
+}
+
+/// What [`receive`] wrote: the payment, how it was split over bills, and its receipt (none for
+/// a use of the prepaid balance).
+pub struct Received {
+    pub payment: payment::Model,
+    pub allocations: Vec<Allocation>,
+    pub receipt: Option<receipt::Model>,
 }
 
 /// The next receipt number of the compound and year. The compound's ledger chain is locked by
@@ -241,7 +248,7 @@ pub async fn take_payment(
     method: Method,
     amount: Money,
     chosen: Option<&[i64]>,
-) -> Result<payment::Model> {
+) -> Result<Received> {
     actor.require(Permission::CollectPayments)?;
     if matches!(method, Method::Online | Method::Prepaid) {
         return Err(Error::invalid("method", "the desk takes cash, bank_transfer or pos"));
@@ -256,7 +263,7 @@ pub async fn reverse_payment(txn: &DatabaseTransaction, actor: &Actor, payment_i
     actor.require(Permission::ReversePayments)?;
     let reason = required_text("reason", reason, 500)?;
     let found = find_visible::<payment::Entity>(txn, actor, payment_id).await?;
-    ledger::lock_chain(txn, found.compound_id).await?;
+    let mut chain = ledger::lock_chain(txn, found.compound_id).await?;
     let payment = payment::Entity::find_by_id(found.id).one(txn).await?.ok_or(Error::NotFound("payment"))?;
     if payment.status != "posted" {
         return Err(Error::conflict("id", "the payment is already reversed"));
@@ -294,6 +301,7 @@ pub async fn reverse_payment(txn: &DatabaseTransaction, actor: &Actor, payment_i
         .collect::<Result<Vec<Line>>>()?;
     ledger::post(
         txn,
+        &mut chain,
         Posting {
             company_id: payment.company_id,
             compound_id: payment.compound_id,
@@ -335,7 +343,7 @@ pub async fn refund_prepaid(
         return Err(Error::invalid("amount", "amount must be greater than 0"));
     }
     let unit = find_visible::<unit::Entity>(txn, actor, unit_id).await?;
-    ledger::lock_chain(txn, unit.compound_id).await?;
+    let mut chain = ledger::lock_chain(txn, unit.compound_id).await?;
     let balance = ledger::prepaid_balance(txn, unit.compound_id, unit.id).await?;
     if amount.fen() > balance {
         return Err(Error::conflict("amount", format!("the prepaid balance is only {}", Money::from_fen(balance))));
@@ -355,6 +363,7 @@ pub async fn refund_prepaid(
     .await?;
     let entry = ledger::post(
         txn,
+        &mut chain,
         Posting {
             company_id: unit.company_id,
             compound_id: unit.compound_id,
@@ -438,6 +447,7 @@ pub async fn record_common_income(
     if received_on > local_today(&compound) {
         return Err(Error::invalid("received_on", "income is recorded once received: the date is in the future"));
     }
+    let mut chain = ledger::lock_chain(txn, compound.id).await?;
     let recorded = common_income::ActiveModel {
         company_id: Set(compound.company_id),
         compound_id: Set(compound.id),
@@ -455,6 +465,7 @@ pub async fn record_common_income(
     .await?;
     let entry = ledger::post(
         txn,
+        &mut chain,
         Posting {
             company_id: compound.company_id,
             compound_id: compound.id,
