@@ -167,24 +167,24 @@ const RESOURCES: &[(&str, &str)] = &[
     ("outbox", "outbox_messages"),
 ];
 
-/// The compound a change concerns: the compound the path names (`/compounds/{id}/...`), or the
-/// one its record belongs to (`/units/{id}/...`), else the one the answer or the record before
-/// names. None for changes above any compound (logins, companies).
+/// The compound a change concerns: the compound the path names (`/compounds/{id}/...`), else
+/// the one the answer or the record before names (no round trip: most answers name it), else
+/// the one the path's record belongs to (`/units/{id}/...`). None for changes above any
+/// compound (logins, companies).
 async fn compound_of(db: &DatabaseConnection, path: &str, records: [Option<&str>; 2]) -> Option<i64> {
     let mut segments = path.trim_start_matches('/').split('/');
-    if let (Some(resource), Some(Ok(id))) = (segments.next(), segments.next().map(str::parse::<i64>)) {
-        if resource == "compounds" {
-            return Some(id);
-        }
-        if let Some((_, table)) = RESOURCES.iter().find(|(name, _)| *name == resource) {
-            let sql = format!("SELECT compound_id FROM {table} WHERE id = $1");
-            let row = db.query_one_raw(crate::db::statement(db, &sql, vec![id.into()])).await.ok().flatten();
-            if let Some(compound_id) = row.and_then(|r| r.try_get::<i64>("", "compound_id").ok()) {
-                return Some(compound_id);
-            }
-        }
+    let (resource, id) = (segments.next(), segments.next().map(str::parse::<i64>));
+    if let (Some("compounds"), Some(Ok(id))) = (resource, &id) {
+        return Some(*id);
     }
-    compound_named(records)
+    if let Some(named) = compound_named(records) {
+        return Some(named);
+    }
+    let (Some(resource), Some(Ok(id))) = (resource, id) else { return None };
+    let (_, table) = RESOURCES.iter().find(|(name, _)| *name == resource)?;
+    let sql = format!("SELECT compound_id FROM {table} WHERE id = $1");
+    let row = db.query_one_raw(crate::db::statement(db, &sql, vec![id.into()])).await.ok().flatten()?;
+    row.try_get::<i64>("", "compound_id").ok()
 }
 
 fn compound_named(records: [Option<&str>; 2]) -> Option<i64> {

@@ -64,6 +64,7 @@ impl From<receipt::Model> for ReceiptView {
 #[derive(Object)]
 pub struct PaymentView {
     pub id: i64,
+    pub compound_id: i64,
     pub unit_id: i64,
     pub method: String,
     pub amount: Money,
@@ -259,6 +260,7 @@ fn shown(p: payment::Model, allocations: Vec<AllocationView>, receipt: Option<re
     let allocated: i64 = allocations.iter().map(|a| a.principal.fen() + a.late_fee.fen()).sum();
     PaymentView {
         id: p.id,
+        compound_id: p.compound_id,
         unit_id: p.unit_id,
         method: p.method,
         amount: Money::from_fen(p.amount),
