@@ -12,12 +12,9 @@
 //! 6. Huge page sizes and offsets on every paginated list of the document: 400 naming the parameter.
 mod common;
 
-use std::{
-    collections::BTreeMap,
-    sync::atomic::{AtomicU32, Ordering},
-};
+use std::collections::BTreeMap;
 
-use common::*;
+use common::{fixtures::*, *};
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -195,225 +192,32 @@ async fn invalid_utf8_is_refused_in_bodies_files_queries_and_headers() {
 /// (or widen a WHERE), and HTML that would run a script wherever it were shown unescaped.
 const INJECTIONS: &[&str] = &["x'); DROP TABLE units; --' OR '1'='1", "<script>alert(\"x\")</script><img src=x onerror=alert(1)>"];
 
-/// The period the fixture bills, and the bill of the owner's unit for it; far ahead, so that no
-/// late fee ever runs on it.
-const BILLED_PERIOD: &str = "2099-11";
-
-/// The smallest JPEG header the photo and scan checks accept.
-const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
-
-/// A number no other call in this process has used, for unique names, emails and phones.
-fn unique() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    NEXT.fetch_add(1, Ordering::SeqCst)
-}
-
-/// A billing period no other call has used, from 2100-01 on.
-fn fresh_period() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    format!("{:04}-{:02}", 2100 + n / 12, n % 12 + 1)
-}
-
-fn days_from_now(days: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()
-}
-
-/// A company with a billed property fee, a metered fee item, the fund's standard and the
-/// owner's deposit, a spare stairwell and unit to change, and an elevator stairwell of its own.
+/// The shared `Company` (billed, with a metered fee item), and what only these tests add on top:
+/// the fund's standard and the owner's deposit, and a spare stairwell and unit to change (so that
+/// the fixture stairwell keeps the flats its elevator plans are drawn over).
 struct Fixture {
-    t: Tenant,
-    metered_item_id: i64,
+    company: Company,
     spare_stairwell_id: i64,
     spare_unit_id: i64,
-    technician_id: i64,
 }
 
 impl Fixture {
     async fn new(app: &TestApp) -> Fixture {
-        let t = app.tenant("Abuse").await;
-        let manager = t.token(Manager);
-        let fee_items = format!("/compounds/{}/fee-items", t.compound_id);
-        let property = json!({ "name": "物业费", "kind": "rate_area", "rate": "1.20", "cycle": "monthly", "due_days": 15, "effective_from": BILLED_PERIOD });
-        let (status, body) = app.post(&fee_items, manager, property).await;
-        assert_eq!(status, StatusCode::OK, "property fee: {body}");
-        let water = json!({ "name": "水费", "kind": "metered", "rate": "3.50", "cycle": "one_off", "effective_from": "2000-01" });
-        let (status, metered) = app.post(&fee_items, manager, water).await;
-        assert_eq!(status, StatusCode::OK, "metered fee: {metered}");
-        let (status, body) = app.post(&format!("/compounds/{}/bill-runs", t.compound_id), manager, json!({ "period": BILLED_PERIOD })).await;
-        assert_eq!(status, StatusCode::OK, "bill run: {body}");
-        let policy = json!({ "deposit_basis": "per_m2", "deposit_rate": "90", "source": "市住建委通知", "notice_days": 0 });
-        let (status, body) = app.request(Method::PUT, &format!("/compounds/{}/fund/policy", t.compound_id), Some(manager), Some(policy)).await;
-        assert_eq!(status, StatusCode::OK, "fund policy: {body}");
-        let deposit = json!({ "unit_ids": [t.unit_id], "received_on": today() });
-        let (status, body) = app.post(&format!("/compounds/{}/fund/deposits", t.compound_id), manager, deposit).await;
-        assert_eq!(status, StatusCode::OK, "deposit: {body}");
-        let (status, stairwell) = app.post(&format!("/buildings/{}/stairwells", t.building_id), manager, json!({ "name": "2单元" })).await;
+        let company = Company::new(app, "Abuse").await;
+        ensure_fund_deposit(app, &company).await;
+        let manager = company.token(Manager);
+        let (status, stairwell) = app.post(&format!("/buildings/{}/stairwells", company.t.building_id), manager, json!({ "name": "2单元" })).await;
         assert_eq!(status, StatusCode::OK, "{stairwell}");
         let spare_stairwell_id = stairwell["id"].as_i64().unwrap();
         let unit = json!({ "floor": 2, "number": "201", "unit_use": "residential", "registered_area": "60.00" });
         let (status, unit) = app.post(&format!("/stairwells/{spare_stairwell_id}/units"), manager, unit).await;
         assert_eq!(status, StatusCode::OK, "{unit}");
-        let (status, me) = app.get("/auth/me", t.token(Technician)).await;
-        assert_eq!(status, StatusCode::OK, "{me}");
-        Fixture {
-            metered_item_id: metered["id"].as_i64().unwrap(),
-            spare_stairwell_id,
-            spare_unit_id: unit["id"].as_i64().unwrap(),
-            technician_id: me["user_id"].as_i64().unwrap(),
-            t,
-        }
+        Fixture { company, spare_stairwell_id, spare_unit_id: unit["id"].as_i64().unwrap() }
     }
 
     fn token(&self, role: Role) -> &str {
-        self.t.token(role)
+        self.company.token(role)
     }
-}
-
-/// A fresh owner (without a login) in the fixture compound.
-async fn fresh_owner(app: &TestApp, fx: &Fixture) -> i64 {
-    let (status, body) = app.post(&format!("/compounds/{}/owners", fx.t.compound_id), fx.token(Manager), json!({ "name": format!("业主{}", unique()) })).await;
-    assert_eq!(status, StatusCode::OK, "fresh owner: {body}");
-    body["id"].as_i64().unwrap()
-}
-
-/// A fresh open bill of the owner's unit, for a period of its own.
-async fn fresh_bill(app: &TestApp, fx: &Fixture) -> i64 {
-    let period = fresh_period();
-    let (status, body) = app.post(&format!("/compounds/{}/bill-runs", fx.t.compound_id), fx.token(Manager), json!({ "period": period })).await;
-    assert_eq!(status, StatusCode::OK, "fresh bill: {body}");
-    let (status, bills) = app.get(&format!("/units/{}/bills", fx.t.unit_id), fx.token(Manager)).await;
-    assert_eq!(status, StatusCode::OK, "{bills}");
-    bills.as_array().unwrap().iter().find(|b| b["period"] == period).and_then(|b| b["id"].as_i64()).expect("the fresh bill")
-}
-
-/// A fresh desk payment of 10.00 into the owner's unit's prepaid balance.
-async fn fresh_payment(app: &TestApp, fx: &Fixture) -> i64 {
-    let (status, body) = app.post(&format!("/units/{}/payments", fx.t.unit_id), fx.token(Cashier), json!({ "method": "cash", "amount": "10.00", "bill_ids": [] })).await;
-    assert_eq!(status, StatusCode::OK, "fresh payment: {body}");
-    body["id"].as_i64().unwrap()
-}
-
-/// A fresh ticket of the owner's unit brought to `state` (submitted, accepted or resolved).
-async fn fresh_ticket(app: &TestApp, fx: &Fixture, state: &str) -> Value {
-    let filing = json!({ "unit_id": fx.t.unit_id, "category": "plumbing", "location": "in_unit", "description": format!("水管漏水 {}", unique()) });
-    let (status, mut ticket) = app.post("/tickets", fx.token(Owner), filing).await;
-    assert_eq!(status, StatusCode::CREATED, "fresh ticket: {ticket}");
-    let steps = [
-        ("transitions", Dispatcher, json!({ "to": "accepted", "priority": "p3" })),
-        ("assignment", Dispatcher, json!({ "technician_id": fx.technician_id })),
-        ("transitions", Technician, json!({ "to": "in_progress" })),
-        ("transitions", Technician, json!({ "to": "resolved" })),
-    ];
-    for (action, role, mut step) in steps {
-        if ticket["status"] == state {
-            break;
-        }
-        step["version"] = ticket["version"].clone();
-        let (status, moved) = app.post(&format!("/tickets/{}/{action}", ticket["id"]), fx.token(role), step).await;
-        assert_eq!(status, StatusCode::OK, "fresh ticket towards {state}: {moved}");
-        ticket = moved;
-    }
-    assert_eq!(ticket["status"], state, "{ticket}");
-    ticket
-}
-
-/// A fresh repair project of the owner's unit (budget 1000.00), brought to `state`: draft,
-/// approved or in_progress; past draft, or if `emergency`, an emergency.
-async fn fresh_project(app: &TestApp, fx: &Fixture, state: &str, emergency: bool) -> i64 {
-    let manager = fx.token(Manager);
-    let project = json!({
-        "title": format!("屋面防水 {}", unique()),
-        "description": "屋面渗漏",
-        "budget": "1000.00",
-        "scope": "units",
-        "scope_ids": [fx.t.unit_id],
-        "emergency": (emergency || state != "draft").then_some("roof_leak"),
-    });
-    let (status, mut project) = app.post(&format!("/compounds/{}/fund/projects", fx.t.compound_id), manager, project).await;
-    assert_eq!(status, StatusCode::OK, "fresh project: {project}");
-    for (step, body) in [("emergency-notice", json!({ "text": "屋面漏水危及安全" })), ("start", json!({}))] {
-        if project["status"] == state {
-            break;
-        }
-        let (status, moved) = app.post(&format!("/fund-projects/{}/{step}", project["id"]), manager, body).await;
-        assert_eq!(status, StatusCode::OK, "fresh project towards {state}: {moved}");
-        project = moved;
-    }
-    assert_eq!(project["status"], state, "{project}");
-    project["id"].as_i64().unwrap()
-}
-
-/// A fresh open vote of the whole compound.
-async fn fresh_vote(app: &TestApp, fx: &Fixture) -> i64 {
-    let vote = json!({ "title": format!("表决 {}", unique()), "matter": "other", "closes_at": days_from_now(7) });
-    let (status, vote) = app.post(&format!("/compounds/{}/votes", fx.t.compound_id), fx.token(Manager), vote).await;
-    assert_eq!(status, StatusCode::OK, "fresh vote: {vote}");
-    vote["id"].as_i64().unwrap()
-}
-
-/// An elevator plan of the fixture stairwell: 1.0 on every floor it has flats on.
-async fn elevator_plan(app: &TestApp, fx: &Fixture) -> Value {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let flats = entity::unit::Entity::find().filter(entity::unit::Column::StairwellId.eq(fx.t.stairwell_id)).all(&app.db).await.unwrap();
-    let coefficients: serde_json::Map<String, Value> = flats.iter().map(|u| (u.floor.to_string(), json!("1.0"))).collect();
-    json!({
-        "title": format!("加装电梯 {}", unique()),
-        "total_cost": "300000.00",
-        "subsidies": "100000.00",
-        "method": "area_coefficient",
-        "coefficients": coefficients,
-        "rule_set": "elevator_double_three_quarters",
-        "closes_at": days_from_now(30),
-    })
-}
-
-/// A stairwell has one live plan at a time: the earlier ones are set aside, as if abandoned.
-async fn set_plans_aside(app: &TestApp, fx: &Fixture) {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    entity::elevator_plan::Entity::update_many()
-        .col_expr(entity::elevator_plan::Column::Status, Expr::value("rejected"))
-        .filter(entity::elevator_plan::Column::StairwellId.eq(fx.t.stairwell_id))
-        .exec(&app.db)
-        .await
-        .expect("set the earlier plans aside");
-}
-
-/// A fresh elevator plan whose vote every elector agreed to on paper and that has closed.
-async fn approved_plan(app: &TestApp, fx: &Fixture) -> i64 {
-    use sea_orm::{ActiveModelTrait, Set};
-    let manager = fx.token(Manager);
-    set_plans_aside(app, fx).await;
-    let (status, plan) = app.post(&format!("/stairwells/{}/elevator-plans", fx.t.stairwell_id), manager, elevator_plan(app, fx).await).await;
-    assert_eq!(status, StatusCode::OK, "fresh plan: {plan}");
-    let vote_id = plan["vote_id"].as_i64().unwrap();
-    let (status, electorate) = app.get(&format!("/votes/{vote_id}/electorate"), manager).await;
-    assert_eq!(status, StatusCode::OK, "{electorate}");
-    for elector in electorate["electors"].as_array().unwrap() {
-        let path = format!("/votes/{vote_id}/paper-ballots?elector_id={}&choice=agree", elector["id"]);
-        let (status, ballot) = send_bytes(app, &path, manager, "image/jpeg", JPEG.to_vec(), false).await;
-        assert_eq!(status, StatusCode::OK, "paper ballot: {ballot}");
-    }
-    let now = chrono::Utc::now();
-    let closed = entity::vote::ActiveModel {
-        id: Set(vote_id),
-        opens_at: Set(now - chrono::Duration::minutes(2)),
-        closes_at: Set(now - chrono::Duration::minutes(1)),
-        ..Default::default()
-    };
-    closed.update(&app.db).await.expect("move the vote's close into the past");
-    let (status, plan) = app.get(&format!("/elevator-plans/{}", plan["id"]), manager).await;
-    assert_eq!(status, StatusCode::OK, "{plan}");
-    assert_eq!(plan["status"], "approved", "{plan}");
-    plan["id"].as_i64().unwrap()
-}
-
-/// A fresh draft notice of the compound, by the manager.
-async fn fresh_draft_notice(app: &TestApp, fx: &Fixture) -> i64 {
-    let body = json!({ "category": "general", "title": format!("通知 {}", unique()), "body": "周六清洗水箱。", "draft": true });
-    let (status, notice) = app.post(&format!("/compounds/{}/notices", fx.t.compound_id), fx.token(Manager), body).await;
-    assert_eq!(status, StatusCode::OK, "fresh notice: {notice}");
-    notice["id"].as_i64().unwrap()
 }
 
 /// One valid request of an operation with a JSON body: who sends it, where, and what. Each call
@@ -421,7 +225,8 @@ async fn fresh_draft_notice(app: &TestApp, fx: &Fixture) -> i64 {
 /// vote, a plan), so that every call can succeed. An operation missing here fails the test: a
 /// new JSON body must be walked too.
 async fn valid_request(app: &TestApp, fx: &Fixture, method: &str, path: &str) -> (Role, String, Value) {
-    let t = &fx.t;
+    let company = &fx.company;
+    let t = &company.t;
     let n = unique();
     let at = |id: i64| path.replace("{id}", &id.to_string());
     match (method, path) {
@@ -441,9 +246,9 @@ async fn valid_request(app: &TestApp, fx: &Fixture, method: &str, path: &str) ->
             json!({ "floor": 5, "number": format!("5{n:03}"), "unit_use": "residential", "registered_area": "60.00" }),
         ),
         ("PATCH", "/units/{id}") => (Manager, at(fx.spare_unit_id), json!({ "floor": 2, "vacant": n % 2 == 0 })),
-        ("POST", "/units/{id}/owners") => (Manager, at(fx.spare_unit_id), json!({ "owner_id": fresh_owner(app, fx).await, "started_on": "2020-01-01" })),
+        ("POST", "/units/{id}/owners") => (Manager, at(fx.spare_unit_id), json!({ "owner_id": fresh_owner(app, company).await, "started_on": "2020-01-01" })),
         ("POST", "/units/{id}/sales") => {
-            (Manager, at(t.developer_unit_id), json!({ "date": "2024-06-01", "buyers": [{ "owner_id": fresh_owner(app, fx).await }] }))
+            (Manager, at(t.developer_unit_id), json!({ "date": "2024-06-01", "buyers": [{ "owner_id": fresh_owner(app, company).await }] }))
         }
         ("POST", "/compounds/{id}/owners") => (Manager, at(t.compound_id), json!({ "name": format!("业主{n}"), "phone": format!("139{n:08}") })),
         ("POST", "/compounds/{id}/fee-items") => (
@@ -451,16 +256,16 @@ async fn valid_request(app: &TestApp, fx: &Fixture, method: &str, path: &str) ->
             at(t.compound_id),
             json!({ "name": format!("杂费{n}"), "kind": "fixed", "amount": "5.00", "cycle": "one_off", "effective_from": "2000-01" }),
         ),
-        ("POST", "/fee-items/{id}/readings") => (Manager, at(fx.metered_item_id), json!({ "unit_id": t.unit_id, "period": fresh_period(), "reading": "12.50" })),
+        ("POST", "/fee-items/{id}/readings") => (Manager, at(company.metered_item_id), json!({ "unit_id": t.unit_id, "period": fresh_period(), "reading": "12.50" })),
         ("POST", "/compounds/{id}/bill-runs") => (Manager, at(t.compound_id), json!({ "period": BILLED_PERIOD })),
         ("POST", "/bill-runs") => (Manager, path.into(), json!({ "period": BILLED_PERIOD })),
         ("POST", "/bills/{id}/adjustments") => {
-            (Manager, at(fresh_bill(app, fx).await), json!({ "kind": "discount", "amount": "-1.00", "reason": format!("优惠 {n}") }))
+            (Manager, at(fresh_bill(app, company).await), json!({ "kind": "discount", "amount": "-1.00", "reason": format!("优惠 {n}") }))
         }
         ("POST", "/units/{id}/payments") => (Cashier, at(t.unit_id), json!({ "method": "cash", "amount": "10.00", "bill_ids": [] })),
-        ("POST", "/payments/{id}/reversal") => (Manager, at(fresh_payment(app, fx).await), json!({ "reason": format!("转账退回 {n}") })),
+        ("POST", "/payments/{id}/reversal") => (Manager, at(fresh_payment(app, company).await), json!({ "reason": format!("转账退回 {n}") })),
         ("POST", "/units/{id}/refunds") => {
-            fresh_payment(app, fx).await;
+            fresh_payment(app, company).await;
             (Cashier, at(t.unit_id), json!({ "amount": "10.00", "method": "cash", "reason": format!("业主要求 {n}") }))
         }
         ("POST", "/compounds/{id}/common-income") => (
@@ -468,27 +273,27 @@ async fn valid_request(app: &TestApp, fx: &Fixture, method: &str, path: &str) ->
             at(t.compound_id),
             json!({ "source": "elevator_ads", "description": format!("电梯广告 {n}"), "amount": "100.00", "received_on": "2026-11-20", "method": "bank_transfer" }),
         ),
-        ("POST", "/payment-orders") => (Owner, path.into(), json!({ "unit_id": t.unit_id, "bill_ids": [fresh_bill(app, fx).await] })),
+        ("POST", "/payment-orders") => (Owner, path.into(), json!({ "unit_id": t.unit_id, "bill_ids": [fresh_bill(app, company).await] })),
         ("POST", "/jobs/runs") => (Manager, path.into(), json!({ "job": "late_fees" })),
         ("POST", "/tickets") => {
             (Owner, path.into(), json!({ "unit_id": t.unit_id, "category": "plumbing", "location": "in_unit", "description": format!("厨房水管漏水 {n}") }))
         }
         ("POST", "/tickets/{id}/transitions") => {
-            let ticket = fresh_ticket(app, fx, "submitted").await;
+            let ticket = fresh_ticket(app, company, "submitted").await;
             (Dispatcher, at(ticket["id"].as_i64().unwrap()), json!({ "to": "accepted", "priority": "p3", "version": ticket["version"] }))
         }
         ("POST", "/tickets/{id}/assignment") => {
-            let ticket = fresh_ticket(app, fx, "accepted").await;
-            (Dispatcher, at(ticket["id"].as_i64().unwrap()), json!({ "version": ticket["version"], "technician_id": fx.technician_id }))
+            let ticket = fresh_ticket(app, company, "accepted").await;
+            (Dispatcher, at(ticket["id"].as_i64().unwrap()), json!({ "version": ticket["version"], "technician_id": company.technician_id }))
         }
         ("POST", "/tickets/{id}/comments") => {
-            (Dispatcher, at(fresh_ticket(app, fx, "submitted").await["id"].as_i64().unwrap()), json!({ "body": format!("什么时候来修？ {n}") }))
+            (Dispatcher, at(fresh_ticket(app, company, "submitted").await["id"].as_i64().unwrap()), json!({ "body": format!("什么时候来修？ {n}") }))
         }
-        ("POST", "/tickets/{id}/rating") => (Owner, at(fresh_ticket(app, fx, "resolved").await["id"].as_i64().unwrap()), json!({ "score": 5, "comment": "修得很好" })),
+        ("POST", "/tickets/{id}/rating") => (Owner, at(fresh_ticket(app, company, "resolved").await["id"].as_i64().unwrap()), json!({ "score": 5, "comment": "修得很好" })),
         ("POST", "/tickets/{id}/follow-up") => {
-            (Dispatcher, at(fresh_ticket(app, fx, "resolved").await["id"].as_i64().unwrap()), json!({ "note": format!("业主满意 {n}") }))
+            (Dispatcher, at(fresh_ticket(app, company, "resolved").await["id"].as_i64().unwrap()), json!({ "note": format!("业主满意 {n}") }))
         }
-        ("POST", "/tickets/{id}/cost") => (Manager, at(fresh_ticket(app, fx, "resolved").await["id"].as_i64().unwrap()), json!({ "route": "company" })),
+        ("POST", "/tickets/{id}/cost") => (Manager, at(fresh_ticket(app, company, "resolved").await["id"].as_i64().unwrap()), json!({ "route": "company" })),
         ("PUT", "/compounds/{id}/sla") => (
             Manager,
             at(t.compound_id),
@@ -497,16 +302,13 @@ async fn valid_request(app: &TestApp, fx: &Fixture, method: &str, path: &str) ->
         ("POST", "/compounds/{id}/technician-groups") => (
             Manager,
             at(t.compound_id),
-            json!({ "name": format!("水电组 {n}"), "categories": ["plumbing"], "member_ids": [fx.technician_id] }),
+            json!({ "name": format!("水电组 {n}"), "categories": ["plumbing"], "member_ids": [company.technician_id] }),
         ),
         ("PUT", "/compounds/{id}/fund/policy") => {
             (Manager, at(t.compound_id), json!({ "deposit_basis": "per_m2", "deposit_rate": "90", "source": format!("通知 {n}"), "notice_days": 0 }))
         }
         ("POST", "/compounds/{id}/fund/deposits") => {
-            let unit = json!({ "floor": 1, "number": format!("1{n:03}"), "unit_use": "residential", "registered_area": "60.00" });
-            let (status, unit) = app.post(&format!("/stairwells/{}/units", fx.spare_stairwell_id), fx.token(Manager), unit).await;
-            assert_eq!(status, StatusCode::OK, "{unit}");
-            (Manager, at(t.compound_id), json!({ "unit_ids": [unit["id"]], "received_on": today() }))
+            (Manager, at(t.compound_id), json!({ "unit_ids": [fresh_fund_unit(app, company).await], "received_on": today() }))
         }
         ("POST", "/units/{id}/fund/top-ups") => (Cashier, at(t.unit_id), json!({ "amount": "100.00", "received_on": today() })),
         ("POST", "/compounds/{id}/fund/allocations") => {
@@ -517,33 +319,33 @@ async fn valid_request(app: &TestApp, fx: &Fixture, method: &str, path: &str) ->
             at(t.compound_id),
             json!({ "title": format!("外墙修缮 {n}"), "description": "外墙瓷砖脱落", "budget": "1000.00", "scope": "units", "scope_ids": [t.unit_id] }),
         ),
-        ("POST", "/fund-projects/{id}/vote") => (Manager, at(fresh_project(app, fx, "draft", false).await), json!({ "closes_at": days_from_now(7) })),
+        ("POST", "/fund-projects/{id}/vote") => (Manager, at(fresh_project(app, company, "draft", false).await["id"].as_i64().unwrap()), json!({ "closes_at": days_from_now(7) })),
         ("POST", "/fund-projects/{id}/emergency-notice") => {
-            (Manager, at(fresh_project(app, fx, "draft", true).await), json!({ "text": format!("屋面漏水危及安全 {n}") }))
+            (Manager, at(fresh_project(app, company, "draft", true).await["id"].as_i64().unwrap()), json!({ "text": format!("屋面漏水危及安全 {n}") }))
         }
         ("POST", "/fund-projects/{id}/settlement") => {
-            let project = fresh_project(app, fx, "in_progress", true).await;
+            let project = fresh_project(app, company, "in_progress", true).await;
             let (status, body) = app.post(&format!("/units/{}/fund/top-ups", t.unit_id), fx.token(Cashier), json!({ "amount": "100.00", "received_on": today() })).await;
             assert_eq!(status, StatusCode::OK, "top-up for a settlement: {body}");
-            (Manager, at(project), json!({ "actual_cost": "100.00" }))
+            (Manager, at(project["id"].as_i64().unwrap()), json!({ "actual_cost": "100.00" }))
         }
         ("POST", "/compounds/{id}/votes") => {
             (Manager, at(t.compound_id), json!({ "title": format!("续聘物业 {n}"), "matter": "hiring_or_firing_the_company", "closes_at": days_from_now(7) }))
         }
-        ("POST", "/votes/{id}/ballots") => (Owner, at(fresh_vote(app, fx).await), json!({ "choice": "agree" })),
+        ("POST", "/votes/{id}/ballots") => (Owner, at(fresh_vote(app, company).await["id"].as_i64().unwrap()), json!({ "choice": "agree" })),
         ("POST", "/stairwells/{id}/elevator-plans") => {
-            set_plans_aside(app, fx).await;
-            (Manager, at(t.stairwell_id), elevator_plan(app, fx).await)
+            set_plans_aside(app, company).await;
+            (Manager, at(t.stairwell_id), elevator_plan(app, company, n).await)
         }
         ("POST", "/elevator-plans/{id}/bills") => {
             let first_due = today() + chrono::Duration::days(30);
-            (Manager, at(approved_plan(app, fx).await), json!({ "instalments": 2, "first_due": first_due }))
+            (Manager, at(fresh_plan(app, company, true).await["id"].as_i64().unwrap()), json!({ "instalments": 2, "first_due": first_due }))
         }
         ("POST", "/elevator-plans/{id}/running-cost-fee-item") => {
-            (Manager, at(approved_plan(app, fx).await), json!({ "name": format!("电梯运行费 {n}"), "rate": "0.30", "effective_from": "2200-01" }))
+            (Manager, at(fresh_plan(app, company, true).await["id"].as_i64().unwrap()), json!({ "name": format!("电梯运行费 {n}"), "rate": "0.30", "effective_from": "2200-01" }))
         }
         ("POST", "/compounds/{id}/notices") => (Manager, at(t.compound_id), json!({ "category": "general", "title": format!("停水通知 {n}"), "body": "明日停水。" })),
-        ("PATCH", "/notices/{id}") => (Manager, at(fresh_draft_notice(app, fx).await), json!({ "title": format!("改 {n}") })),
+        ("PATCH", "/notices/{id}") => (Manager, at(fresh_written_notice(app, company, Manager, false).await["id"].as_i64().unwrap()), json!({ "title": format!("改 {n}") })),
         ("PUT", "/me/notice-preferences") => (Owner, path.into(), json!({ "email_every_notice": true })),
         ("POST", "/compounds/{id}/audit/annual-pack/publication") => (Manager, at(t.compound_id), json!({ "year": 2026 })),
         _ => panic!("{method} {path} takes a JSON body but has no valid request in `valid_request`: add one"),

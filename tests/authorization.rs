@@ -14,11 +14,9 @@
 //! 4. Committee members see owners' phones masked and no email or ID number; staff see them whole.
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use chrono::Datelike;
 
-use common::*;
+use common::{fixtures::*, *};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use wuye::{
@@ -309,58 +307,11 @@ const COMPANY_PEOPLE: [Role; 6] = [CompanyAdmin, Manager, Cashier, Dispatcher, T
 const COMPANY_LOGINS: [Role; 7] = [CompanyAdmin, Manager, Cashier, Dispatcher, Technician, Committee, Owner];
 
 // ---------------------------------------------------------------------------------------------
-// Fixtures and helpers
+// Fixtures and helpers (the company and the fresh things both tests/abuse.rs and this file need
+// are in tests/common/fixtures.rs)
 // ---------------------------------------------------------------------------------------------
 
-/// A tenant and the name it was built with; `common` logs its accounts in as `<role>@<slug>.test`.
-/// Its billing: a monthly property fee of 1.20 元/m² from `BILLED_PERIOD`, billed for that
-/// period (the owner's 88.60 m² unit owes 106.32), and a metered fee item to record readings of.
-struct Company {
-    name: &'static str,
-    t: Tenant,
-    metered_item_id: i64,
-    /// The owner's unit's bill for `BILLED_PERIOD`.
-    bill_id: i64,
-}
-
-/// The period the fixtures bill: far enough ahead that no late fee has run, whatever the day.
-const BILLED_PERIOD: &str = "2099-11";
-/// What the fixture owner's unit is billed for a month: 1.20 x 88.60 m².
-const MONTHLY_FEE: &str = "106.32";
-
 impl Company {
-    async fn new(app: &TestApp, name: &'static str) -> Company {
-        let t = app.tenant(name).await;
-        let manager = t.token(Manager);
-        let fee_items = format!("/compounds/{}/fee-items", t.compound_id);
-        let property = json!({ "name": "物业费", "kind": "rate_area", "rate": "1.20", "cycle": "monthly", "due_days": 15, "effective_from": BILLED_PERIOD });
-        let (status, body) = app.post(&fee_items, manager, property).await;
-        assert_eq!(status, StatusCode::OK, "property fee: {body}");
-        // Billed once, in 2000, so no bill run here ever bills it.
-        let water = json!({ "name": "水费", "kind": "metered", "rate": "3.50", "cycle": "one_off", "effective_from": "2000-01" });
-        let (status, metered) = app.post(&fee_items, manager, water).await;
-        assert_eq!(status, StatusCode::OK, "metered fee: {metered}");
-        let (status, body) = app.post(&format!("/compounds/{}/bill-runs", t.compound_id), manager, json!({ "period": BILLED_PERIOD })).await;
-        assert_eq!(status, StatusCode::OK, "bill run: {body}");
-        let bill_id = bill_of(app, &t, t.unit_id, BILLED_PERIOD).await;
-        Company { name, t, metered_item_id: metered["id"].as_i64().unwrap(), bill_id }
-    }
-
-    fn token(&self, role: Role) -> &str {
-        self.t.token(role)
-    }
-
-    fn login(&self, role: Role) -> String {
-        match role {
-            PlatformAdmin => ADMIN_EMAIL.to_string(),
-            _ => format!("{}@{}.test", role.as_str(), self.slug()),
-        }
-    }
-
-    fn slug(&self) -> String {
-        self.name.to_lowercase()
-    }
-
     /// Strings that only this company's data contains; none may appear in another's answers.
     /// (The owner's name and phone are the same in every tenant `common` builds, so they are
     /// checked only where a body must carry no data at all.)
@@ -386,21 +337,6 @@ async fn spawn() -> TestApp {
 
 /// The query of a statement covering everything the tests post.
 const STATEMENT_RANGE: &str = "from=2020-01-01&to=2199-12-31";
-
-/// A number no other call in this process has used, for unique names, emails and phones.
-fn unique() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    NEXT.fetch_add(1, Ordering::SeqCst)
-}
-
-/// A billing period no other call has used, from 2100-01 on (bills that far ahead owe no late
-/// fee): each fresh bill and meter reading gets its own.
-fn fresh_period() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    assert!(n < 1200, "out of billing periods");
-    format!("{:04}-{:02}", 2100 + n / 12, n % 12 + 1)
-}
 
 enum Body {
     Empty,
@@ -518,41 +454,6 @@ fn matrix_operations() -> impl Iterator<Item = (&'static str, &'static str)> {
     MATRIX.iter().map(|(method, path, _)| (*method, *path))
 }
 
-/// A fresh owner (without a login) in the company's compound.
-async fn fresh_owner(app: &TestApp, company: &Company) -> i64 {
-    let path = format!("/compounds/{}/owners", company.t.compound_id);
-    let (status, body) = app.post(&path, company.token(PlatformAdmin), json!({ "name": format!("业主{}", unique()) })).await;
-    assert_eq!(status, StatusCode::OK, "fresh owner: {body}");
-    body["id"].as_i64().unwrap()
-}
-
-/// The id of a unit's bill for a period.
-async fn bill_of(app: &TestApp, t: &Tenant, unit_id: i64, period: &str) -> i64 {
-    let (status, bills) = app.get(&format!("/units/{unit_id}/bills"), t.token(PlatformAdmin)).await;
-    assert_eq!(status, StatusCode::OK, "bills of unit {unit_id}: {bills}");
-    let bill = bills.as_array().unwrap().iter().find(|b| b["period"] == period);
-    bill.and_then(|b| b["id"].as_i64()).unwrap_or_else(|| panic!("unit {unit_id} has no bill for {period}: {bills}"))
-}
-
-/// A fresh open bill of 106.32 on the owner's unit, for a period of its own: each adjustment
-/// and payment order gets one, so none meets a bill another call changed.
-async fn fresh_bill(app: &TestApp, company: &Company) -> i64 {
-    let period = fresh_period();
-    let path = format!("/compounds/{}/bill-runs", company.t.compound_id);
-    let (status, body) = app.post(&path, company.token(Manager), json!({ "period": period })).await;
-    assert_eq!(status, StatusCode::OK, "fresh bill: {body}");
-    bill_of(app, &company.t, company.t.unit_id, &period).await
-}
-
-/// A fresh desk payment of 10.00 into the owner's unit's prepaid balance (paying no bill), to
-/// read, reverse, or refund.
-async fn fresh_payment(app: &TestApp, company: &Company) -> i64 {
-    let path = format!("/units/{}/payments", company.t.unit_id);
-    let (status, body) = app.post(&path, company.token(Cashier), json!({ "method": "cash", "amount": "10.00", "bill_ids": [] })).await;
-    assert_eq!(status, StatusCode::OK, "fresh payment: {body}");
-    body["id"].as_i64().unwrap()
-}
-
 /// A fresh pending payment order, by the owner, of a fresh bill.
 async fn fresh_order(app: &TestApp, company: &Company) -> Value {
     let bill_id = fresh_bill(app, company).await;
@@ -589,43 +490,6 @@ async fn fresh_message(app: &TestApp, company: &Company, status: &str) -> i64 {
     active.update(&app.db).await.expect("set the message's state").id
 }
 
-/// The smallest JPEG header the photo check accepts.
-const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
-
-/// The fixture technician's user id.
-async fn technician_id(app: &TestApp, company: &Company) -> i64 {
-    let (status, me) = app.get("/auth/me", company.token(Technician)).await;
-    assert_eq!(status, StatusCode::OK, "{me}");
-    me["user_id"].as_i64().unwrap()
-}
-
-/// A fresh ticket of the fixture owner's unit, filed by the owner and brought by the desk and
-/// the fixture technician to `state` (submitted, accepted, assigned or resolved).
-async fn fresh_ticket(app: &TestApp, company: &Company, state: &str) -> Value {
-    let filing = json!({ "unit_id": company.t.unit_id, "category": "plumbing", "location": "in_unit", "description": format!("水管漏水 {}", unique()) });
-    let (status, mut ticket) = app.post("/tickets", company.token(Owner), filing).await;
-    assert_eq!(status, StatusCode::CREATED, "fresh ticket: {ticket}");
-    let steps: &[(&str, Role, Value)] = &[
-        ("accepted", Dispatcher, json!({ "to": "accepted", "priority": "p3" })),
-        ("assigned", Dispatcher, json!({ "technician_id": technician_id(app, company).await })),
-        ("in_progress", Technician, json!({ "to": "in_progress" })),
-        ("resolved", Technician, json!({ "to": "resolved" })),
-    ];
-    for (reached, role, step) in steps {
-        if ticket["status"] == state {
-            break;
-        }
-        let mut step = step.clone();
-        step["version"] = ticket["version"].clone();
-        let action = if *reached == "assigned" { "assignment" } else { "transitions" };
-        let (status, moved) = app.post(&format!("/tickets/{}/{action}", ticket["id"]), company.token(*role), step).await;
-        assert_eq!(status, StatusCode::OK, "fresh ticket to {reached}: {moved}");
-        ticket = moved;
-    }
-    assert_eq!(ticket["status"], state, "{ticket}");
-    ticket
-}
-
 /// A fresh photo of a fresh assigned ticket, uploaded by the owner.
 async fn fresh_photo(app: &TestApp, company: &Company) -> i64 {
     let ticket = fresh_ticket(app, company, "assigned").await;
@@ -656,92 +520,6 @@ async fn fresh_account(app: &TestApp, company: &Company) -> i64 {
     body["id"].as_i64().unwrap()
 }
 
-/// The fixtures' maintenance-fund standard: 90 元/m², and no public-notice days, so that an
-/// approved plan may start at once.
-async fn ensure_fund_policy(app: &TestApp, company: &Company) {
-    let path = format!("/compounds/{}/fund/policy", company.t.compound_id);
-    let (status, body) = app.request(Method::PUT, &path, Some(company.token(Manager)), Some(fund_policy())).await;
-    assert_eq!(status, StatusCode::OK, "fund policy: {body}");
-}
-
-fn fund_policy() -> Value {
-    json!({ "deposit_basis": "per_m2", "deposit_rate": "90", "source": "市住建委 2019 年第 3 号通知", "notice_days": 0 })
-}
-
-/// The fixture owner's unit's initial deposit, 90 x 88.60 m², recorded once (whoever asks first).
-const OWNER_DEPOSIT: &str = "7974.00";
-
-async fn ensure_fund_deposit(app: &TestApp, company: &Company) {
-    ensure_fund_policy(app, company).await;
-    let (status, fund) = app.get(&format!("/units/{}/fund", company.t.unit_id), company.token(Manager)).await;
-    assert_eq!(status, StatusCode::OK, "unit fund: {fund}");
-    if fund["sub_ledger"]["initial_deposit"].is_null() {
-        let path = format!("/compounds/{}/fund/deposits", company.t.compound_id);
-        let (status, body) = app.post(&path, company.token(Manager), json!({ "unit_ids": [company.t.unit_id], "received_on": today() })).await;
-        assert_eq!(status, StatusCode::OK, "fixture owner's deposit: {body}");
-    }
-}
-
-/// A fresh 60 m² unit without an initial deposit, in a stairwell of its own (so that it joins no
-/// elevator plan's electorate).
-async fn fresh_fund_unit(app: &TestApp, company: &Company) -> i64 {
-    let manager = company.token(Manager);
-    let (status, stairwell) = app.post(&format!("/buildings/{}/stairwells", company.t.building_id), manager, json!({ "name": format!("{}单元", unique()) })).await;
-    assert_eq!(status, StatusCode::OK, "fresh stairwell: {stairwell}");
-    let unit = json!({ "floor": 2, "number": "201", "unit_use": "residential", "registered_area": "60.00" });
-    let (status, unit) = app.post(&format!("/stairwells/{}/units", stairwell["id"]), manager, unit).await;
-    assert_eq!(status, StatusCode::OK, "fresh unit: {unit}");
-    unit["id"].as_i64().unwrap()
-}
-
-/// A fresh repair project of the fixture owner's unit, budget 1000.00, brought to `state`:
-/// draft, approved or in_progress. Past draft it is always an emergency, approved by its prior
-/// notice (only an emergency is approved without a vote); a draft is one if `emergency`.
-async fn fresh_project(app: &TestApp, company: &Company, state: &str, emergency: bool) -> Value {
-    let manager = company.token(Manager);
-    let project = json!({
-        "title": format!("屋面防水 {}", unique()),
-        "description": "屋面渗漏，更换防水层",
-        "budget": "1000.00",
-        "scope": "units",
-        "scope_ids": [company.t.unit_id],
-        "emergency": (emergency || state != "draft").then_some("roof_leak"),
-    });
-    let (status, mut project) = app.post(&format!("/compounds/{}/fund/projects", company.t.compound_id), manager, project).await;
-    assert_eq!(status, StatusCode::OK, "fresh project: {project}");
-    for (reached, step, body) in [("approved", "emergency-notice", json!({ "text": "屋面漏水危及安全，立即维修" })), ("in_progress", "start", json!({}))] {
-        if project["status"] == state {
-            break;
-        }
-        let (status, moved) = app.post(&format!("/fund-projects/{}/{step}", project["id"]), manager, body).await;
-        assert_eq!(status, StatusCode::OK, "fresh project to {reached}: {moved}");
-        project = moved;
-    }
-    assert_eq!(project["status"], state, "{project}");
-    project
-}
-
-/// RFC 3339, `days` from now.
-fn days_from_now(days: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()
-}
-
-/// A fresh open vote of the whole compound (the fixture owner is among its electors).
-async fn fresh_vote(app: &TestApp, company: &Company) -> Value {
-    let vote = json!({ "title": format!("表决 {}", unique()), "matter": "other", "closes_at": days_from_now(7) });
-    let (status, vote) = app.post(&format!("/compounds/{}/votes", company.t.compound_id), company.token(Manager), vote).await;
-    assert_eq!(status, StatusCode::OK, "fresh vote: {vote}");
-    assert_eq!(vote["status"], "open", "{vote}");
-    vote
-}
-
-/// The electorate of a vote, as the manager sees it.
-async fn electorate(app: &TestApp, company: &Company, vote_id: &Value) -> Value {
-    let (status, electorate) = app.get(&format!("/votes/{vote_id}/electorate"), company.token(Manager)).await;
-    assert_eq!(status, StatusCode::OK, "electorate: {electorate}");
-    electorate
-}
-
 /// The fixture owner's elector id in a vote.
 async fn owner_elector(app: &TestApp, company: &Company, vote_id: &Value) -> i64 {
     let electorate = electorate(app, company, vote_id).await;
@@ -757,107 +535,11 @@ async fn fresh_voted(app: &TestApp, company: &Company) -> Value {
     vote
 }
 
-/// Records, as the manager, a signed paper ballot with its scan; returns the ballot.
-async fn paper_ballot(app: &TestApp, company: &Company, vote_id: &Value, elector_id: &Value, choice: &str) -> Value {
-    let call = Call { path: format!("/votes/{vote_id}/paper-ballots?elector_id={elector_id}&choice={choice}"), body: Body::Jpeg(JPEG), token: None, expect: None };
-    let (status, ballot) = send(app, "POST", &call, Some(company.token(Manager))).await;
-    assert_eq!(status, StatusCode::OK, "paper ballot: {ballot}");
-    ballot
-}
-
 /// A fresh paper ballot (with its scan) of the fixture owner, in a fresh vote.
 async fn fresh_paper_ballot(app: &TestApp, company: &Company) -> i64 {
     let vote = fresh_vote(app, company).await;
     let elector = owner_elector(app, company, &vote["id"]).await;
-    paper_ballot(app, company, &vote["id"], &json!(elector), "agree").await["id"].as_i64().unwrap()
-}
-
-/// Every elector agrees on paper, then the vote's close is moved into the past and the vote read,
-/// which closes it; it must have passed.
-async fn pass_vote(app: &TestApp, company: &Company, vote_id: &Value) {
-    use sea_orm::{ActiveModelTrait, Set};
-    let electorate = electorate(app, company, vote_id).await;
-    for elector in electorate["electors"].as_array().unwrap() {
-        paper_ballot(app, company, vote_id, &elector["id"], "agree").await;
-    }
-    let now = chrono::Utc::now();
-    let vote = entity::vote::ActiveModel {
-        id: Set(vote_id.as_i64().unwrap()),
-        opens_at: Set(now - chrono::Duration::minutes(2)),
-        closes_at: Set(now - chrono::Duration::minutes(1)),
-        ..Default::default()
-    };
-    vote.update(&app.db).await.expect("move the vote's close into the past");
-    let (status, vote) = app.get(&format!("/votes/{vote_id}"), company.token(Manager)).await;
-    assert_eq!(status, StatusCode::OK, "{vote}");
-    assert!(says(&vote, &json!({ "status": "closed", "passed": true })), "the vote did not pass: {vote}");
-}
-
-/// Gives every flat of the stairwell that has no owner (ones other recipes added) a fresh owner
-/// of its own: an ownerless flat counts against a vote's thresholds with no one to agree.
-async fn give_every_flat_a_voter(app: &TestApp, company: &Company, stairwell_id: i64) {
-    let (status, units) = app.get(&format!("/units?stairwell_id={stairwell_id}&per_page=500"), company.token(Manager)).await;
-    assert_eq!(status, StatusCode::OK, "{units}");
-    for unit in units["items"].as_array().unwrap() {
-        if unit["developer_held"] == false && unit["owners"].as_array().is_some_and(Vec::is_empty) {
-            let owner_id = fresh_owner(app, company).await;
-            let (status, body) =
-                app.post(&format!("/units/{}/owners", unit["id"]), company.token(Manager), json!({ "owner_id": owner_id, "started_on": "2020-01-01" })).await;
-            assert_eq!(status, StatusCode::OK, "an owner for unit {}: {body}", unit["id"]);
-        }
-    }
-}
-
-/// The owners' part of every fixture elevator plan: 300000.00 less 100000.00 of subsidies.
-const ELEVATOR_OWNERS_PART: &str = "200000.00";
-
-/// An elevator plan of the fixture stairwell: by area and floor coefficient (1.0 on every floor
-/// the stairwell has flats on, 1.2 on the 5th: the recipes add flats on floors 2 and 5), under
-/// the double-three-quarters rule, its vote open for 30 days.
-async fn elevator_plan(app: &TestApp, company: &Company, n: u32) -> Value {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let flats = entity::unit::Entity::find().filter(entity::unit::Column::StairwellId.eq(company.t.stairwell_id)).all(&app.db).await.unwrap();
-    let coefficients: serde_json::Map<String, Value> = flats.iter().map(|u| (u.floor.to_string(), json!(if u.floor == 5 { "1.2" } else { "1.0" }))).collect();
-    json!({
-        "title": format!("1单元加装电梯 {n}"),
-        "total_cost": "300000.00",
-        "subsidies": "100000.00",
-        "method": "area_coefficient",
-        "coefficients": coefficients,
-        "rule_set": "elevator_double_three_quarters",
-        "closes_at": days_from_now(30),
-    })
-}
-
-/// A stairwell has one live elevator plan at a time; the recipes need many plans of the fixture
-/// stairwell, so those earlier calls left are set aside first, as if abandoned.
-async fn set_plans_aside(app: &TestApp, stairwell_id: i64) {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    entity::elevator_plan::Entity::update_many()
-        .col_expr(entity::elevator_plan::Column::Status, Expr::value("rejected"))
-        .filter(entity::elevator_plan::Column::StairwellId.eq(stairwell_id))
-        .exec(&app.db)
-        .await
-        .expect("set the earlier plans aside");
-}
-
-/// A fresh elevator plan of the fixture stairwell, voting, or approved (every flat agreed).
-async fn fresh_plan(app: &TestApp, company: &Company, approved: bool) -> Value {
-    let stairwell_id = company.t.stairwell_id;
-    set_plans_aside(app, stairwell_id).await;
-    if approved {
-        give_every_flat_a_voter(app, company, stairwell_id).await;
-    }
-    let (status, plan) = app.post(&format!("/stairwells/{stairwell_id}/elevator-plans"), company.token(Manager), elevator_plan(app, company, unique()).await).await;
-    assert_eq!(status, StatusCode::OK, "fresh plan: {plan}");
-    if !approved {
-        return plan;
-    }
-    pass_vote(app, company, &plan["vote_id"]).await;
-    let (status, plan) = app.get(&format!("/elevator-plans/{}", plan["id"]), company.token(Manager)).await;
-    assert_eq!(status, StatusCode::OK, "{plan}");
-    assert_eq!(plan["status"], "approved", "{plan}");
-    plan
+    signed_paper_ballot(app, company, &vote["id"], &json!(elector), "agree").await["id"].as_i64().unwrap()
 }
 
 /// A fresh draft project's plan notice (a draft), of the target company.
@@ -869,16 +551,6 @@ async fn fresh_notice(app: &TestApp, company: &Company) -> Value {
     let notices = notices.as_array().unwrap();
     assert_eq!(notices.len(), 1, "{notices:?}");
     notices[0].clone()
-}
-
-/// A fresh notice of the company's whole fixture compound, written by the side `role` is on (the
-/// committee's own, or the manager's for staff), a draft or published.
-async fn fresh_written_notice(app: &TestApp, company: &Company, role: Role, published: bool) -> Value {
-    let author = if role == Committee { Committee } else { Manager };
-    let body = json!({ "category": "general", "title": format!("通知 {}", unique()), "body": "周六上午清洗水箱。", "draft": !published });
-    let (status, notice) = app.post(&format!("/compounds/{}/notices", company.t.compound_id), company.token(author), body).await;
-    assert_eq!(status, StatusCode::OK, "fresh notice: {notice}");
-    notice
 }
 
 /// A published notice with a JPEG attached; returns the attachment's id.
@@ -1087,7 +759,7 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
         }
         ("POST", "/tickets/{id}/assignment") => {
             let ticket = fresh_ticket(app, target, "accepted").await;
-            let technician = technician_id(app, caller).await;
+            let technician = caller.technician_id;
             json_call(at(ticket["id"].as_i64().unwrap()), json!({ "version": ticket["version"], "technician_id": technician }))
                 .expecting(json!({ "id": ticket["id"], "status": "assigned", "assignee_id": technician }))
         }
@@ -1121,7 +793,7 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
                 .expecting(json!([{ "category": "walls", "priority": "p4", "response_minutes": 600, "own": true }]))
         }
         ("POST", "/compounds/{id}/technician-groups") => {
-            let technician = technician_id(app, caller).await;
+            let technician = caller.technician_id;
             json_call(at(t.compound_id), json!({ "name": format!("水电组 {n}"), "categories": ["plumbing", "electrical"], "member_ids": [technician] }))
                 .expecting(json!({ "compound_id": t.compound_id, "member_ids": [technician] }))
         }
@@ -1273,7 +945,7 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
         // Elevator retrofits of the fixture stairwell; billing and running costs need a plan
         // whose consent vote has passed.
         ("POST", "/stairwells/{id}/elevator-plans") => {
-            set_plans_aside(app, t.stairwell_id).await;
+            set_plans_aside(app, target).await;
             json_call(at(t.stairwell_id), elevator_plan(app, target, n).await).expecting(json!({
             "compound_id": t.compound_id,
             "stairwell_id": t.stairwell_id,

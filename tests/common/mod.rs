@@ -5,6 +5,7 @@
 //! freshly created, randomly named PostgreSQL database.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod smtp_sink;
 
 use std::{
