@@ -7,6 +7,7 @@ mod m20261127_000003_jobs_and_mail;
 mod m20261127_000004_tickets;
 mod m20261127_000005_funds_and_votes;
 mod m20261127_000006_notices_and_audit;
+mod m20261127_000007_ticket_counts_index;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_tickets::Migration),
             Box::new(m20261127_000005_funds_and_votes::Migration),
             Box::new(m20261127_000006_notices_and_audit::Migration),
+            Box::new(m20261127_000007_ticket_counts_index::Migration),
         ]
     }
 }
