@@ -3,7 +3,8 @@
 //! each with an owner, a property fee with a late fee, and a year of bills made by the real bill
 //! run (with its ledger entries). The real server runs on port 0 and a load generator in this
 //! process keeps `--concurrency` requests in flight for `--seconds` against each of:
-//!   1. `GET /health` (which asks the database), the baseline;
+//!   1. `GET /health` (which asks the database), the baseline; and `GET /auth/me` as the owner,
+//!      which only checks the token: the floor under every authenticated read;
 //!   2. an owner's bill list (`GET /units/{id}/bills`, as the owner: a year of bills with late fees);
 //!   3. the dispatcher's queue: one compound's open tickets, soonest deadline first, 50 a page;
 //!   4. filing a ticket (`POST /tickets`, by the desk for an owner);
@@ -170,6 +171,9 @@ async fn main() {
 
     let load = Load { client, base, concurrency, duration: Duration::from_secs(seconds) };
     let health = load.run(|c, base, _| c.get(format!("{base}/health"))).await;
+    // The floor under every read: the owner's token checked, and nothing else asked.
+    let owner_for_me = owner.clone();
+    let me = load.run(move |c, base, _| c.get(format!("{base}/auth/me")).bearer_auth(&owner_for_me)).await;
     let owner_bills = load.run(move |c, base, _| c.get(format!("{base}/units/{owned_unit}/bills")).bearer_auth(&owner)).await;
     let dispatcher_for_queue = dispatcher.clone();
     let queue = load.run(move |c, base, _| c.get(format!("{base}/tickets?compound_id=1&limit={page}")).bearer_auth(&dispatcher_for_queue)).await;
@@ -197,6 +201,7 @@ async fn main() {
     println!("|---|---|---|---|---|");
     for (name, result) in [
         ("`GET /health` (baseline)", &health),
+        ("`GET /auth/me` (owner: the token check alone)", &me),
         ("`GET /units/{id}/bills` (owner)", &owner_bills),
         ("`GET /tickets?compound_id=1` (queue)", &queue),
         ("`POST /tickets` (filing)", &filing),
