@@ -15,10 +15,7 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::{
-        Actor, Permission,
-        tenancy::find_visible,
-    },
+    auth::{Actor, Permission, tenancy::find_visible},
     error::{Error, Result},
     ledger::{self, Account, Line, Posting},
     registry::{
