@@ -168,10 +168,15 @@ async function call(method, path, body, headers = {}) {
 /** Calls the JSON API with the session's token: `await api('GET', '/me/units')`. A failure
  *  throws an ApiError (a 401 also ends the session); pages let it reach the router, which shows
  *  its message in the alert region. */
-export async function api(method, path, body) {
-  const response = await call(method, path, body);
+export async function api(method, path, body, headers) {
+  const response = await call(method, path, body, headers);
   const text = await response.text();
   return text ? JSON.parse(text) : null;
+}
+
+/** A fresh Idempotency-Key: 128 random bits in hex (crypto.randomUUID would need HTTPS). */
+export function idempotencyKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Downloads a file the API serves (a CSV) with the token: a plain link cannot send it. */

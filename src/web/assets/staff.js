@@ -2,7 +2,7 @@
 // cashier desk with its printable receipt, bill runs, fee items, the registry and its CSV import,
 // job runs and the email outbox. Each page is offered to the roles the API lets do its work
 // (src/auth/permissions.rs); the API still refuses anything else.
-import { page, api, ApiError, h, field, table, money, day, when, go, notify, showError, clearError, imageUrl, session, t, extend } from './app.js';
+import { page, api, idempotencyKey, ApiError, h, field, table, money, day, when, go, notify, showError, clearError, imageUrl, session, t, extend } from './app.js';
 
 extend({
   zh: {
@@ -1020,8 +1020,13 @@ page('/staff/cashier/units/:id', {
       field('staff.cashier.method', 'select', { name: 'method' }, options('staff.method', DESK_METHODS, 'cash')),
       field('staff.cashier.amount', 'input', { name: 'amount', inputmode: 'decimal', required: true, autocomplete: 'off', value: Number(balance.owed) > 0 ? balance.owed : '' }, [], t('staff.cashier.amount_hint')),
       h('button', { type: 'submit', class: 'primary' }, t('staff.cashier.submit')));
+    // One Idempotency-Key per payment the cashier means: sent again after a lost answer, it is
+    // booked once; a changed amount or method is another payment, with a key of its own.
+    let attempt = { body: '', key: '' };
     onSubmit(form, async (data) => {
-      const payment = await api('POST', `/units/${unit.id}/payments`, { method: data.get('method'), amount: data.get('amount').trim() });
+      const body = JSON.stringify({ method: data.get('method'), amount: data.get('amount').trim() });
+      if (body !== attempt.body) attempt = { body, key: idempotencyKey() };
+      const payment = await api('POST', `/units/${unit.id}/payments`, JSON.parse(body), { 'Idempotency-Key': attempt.key });
       notify(t('staff.cashier.paid', { amount: money(payment.amount), number: payment.receipt.number }));
       go(`/staff/payments/${payment.id}/receipt`);
     });
