@@ -144,6 +144,8 @@ test('cashier finds a flat by its owner, takes what it owes in cash and opens th
   await page.getByRole('button', { name: '确认收款并开收据' }).click();
 
   await page.locator('#receipt-number').waitFor();
+  const payments = await cashier.call('GET', `/units/${unit.id}/payments`);
+  check(payments.length === paymentsBefore + 1, `sent twice, booked once: ${payments.length - paymentsBefore} new payments`);
   const number = await page.locator('#receipt-number').innerText();
   check(/^\d{4}-\d{6}$/.test(number), `a receipt number like 2026-000042, got ${number}`);
   check((await page.locator('#receipt-amount').innerText()) === `¥${owed}`, `the receipt is for ¥${owed}`);
@@ -151,8 +153,6 @@ test('cashier finds a flat by its owner, takes what it owes in cash and opens th
   const receipt = await page.locator('.receipt').innerText();
   check(receipt.includes(unit.label) && receipt.includes(ownerName) && receipt.includes('现金'), 'the receipt names the flat, its owner and the method');
   check((await page.locator('.receipt tbody tr').count()) > 0, 'the receipt lists the bills paid');
-  const payments = await cashier.call('GET', `/units/${unit.id}/payments`);
-  check(payments.length === paymentsBefore + 1, `sent twice, booked once: ${payments.length - paymentsBefore} new payments`);
   const [payment] = payments;
   check(payment.receipt.number === number && payment.amount === owed && payment.method === 'cash', `the API has the same receipt: ${JSON.stringify(payment.receipt)}`);
   check((await cashier.call('GET', `/units/${unit.id}/balance`)).owed === '0.00', 'the flat owes nothing now');
