@@ -93,9 +93,12 @@ test('committee member reads the fund, the votes and every report', async ({ pag
   await screenshot(page, 'committee-fund');
 
   await page.getByRole('navigation').getByRole('link', { name: '表决情况' }).click();
-  await page.locator('main section.card').first().waitFor();
-  check((await page.locator('main section.card').count()) === votes.length, `every vote is shown (${votes.length})`);
-  const first = page.locator('main section.card').first();
+  // Wait for the vote cards themselves: the fund page's project cards are also section.card
+  // and may still be on the page when the link is clicked. The page appends every vote at once.
+  const voteCards = page.locator('main section.card[id^="vote-"]');
+  await voteCards.first().waitFor();
+  check((await voteCards.count()) === votes.length, `every vote is shown (${votes.length})`);
+  const first = voteCards.first();
   check((await first.innerText()).includes('全体投票人'), 'a vote shows its electorate');
   const thresholds = await first.locator('ul.checks li').allInnerTexts();
   check(thresholds.length > 0 && thresholds.every((c) => /^\S.*(达到|未达到)\n实得 .+，需要 .+\n.+/.test(c)), `a vote shows each threshold in words: ${thresholds}`);
