@@ -220,8 +220,10 @@ async fn issue_receipt(txn: &DatabaseTransaction, payment: &payment::Model, year
     let issued = txn
         .query_one_raw(crate::db::statement(
             txn,
+            // A scalar subquery, so both databases read the highest number from the end of the
+            // unique index (compound, year, number) whatever their statistics say.
             "INSERT INTO receipts (compound_id, year, number, payment_id, voided_at, void_reason, created_at) \
-             SELECT $1, $2, COALESCE(MAX(number), 0) + 1, $3, NULL, NULL, $4 FROM receipts WHERE compound_id = $1 AND year = $2 \
+             VALUES ($1, $2, COALESCE((SELECT MAX(number) FROM receipts WHERE compound_id = $1 AND year = $2), 0) + 1, $3, NULL, NULL, $4) \
              RETURNING *",
             vec![payment.compound_id.into(), year.into(), payment.id.into(), Utc::now().into()],
         ))
