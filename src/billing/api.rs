@@ -14,7 +14,7 @@ use crate::{
     AppState,
     auth::{Actor, api::BearerAuth},
     error::{ApiError, Error},
-    http::{Area as Tag, JsonBody},
+    http::{Area as Tag, JsonAnswer, JsonBody},
     idempotency,
     types::{Money, Period, Rate},
 };
@@ -182,7 +182,8 @@ impl From<bill_run::Model> for BillRunRecord {
     }
 }
 
-#[derive(Object)]
+/// Answered as a list with [`JsonAnswer`] (serde), so it derives `Serialize` too.
+#[derive(Object, serde::Serialize)]
 pub struct BillView {
     pub id: i64,
     pub unit_id: i64,
@@ -375,11 +376,11 @@ impl BillingApi {
 
     /// A unit's bills, oldest due first, with late fees as of today (staff, or the unit's owner).
     #[oai(path = "/units/:id/bills", method = "get")]
-    async fn unit_bills(&self, auth: BearerAuth, id: Path<i64>) -> Reply<Vec<BillView>> {
+    async fn unit_bills(&self, auth: BearerAuth, id: Path<i64>) -> Result<JsonAnswer<Vec<BillView>>, ApiError> {
         let readable = super::readable_unit(&self.0.db, &auth.0, id.0).await?;
         let today = readable.today();
         let states = super::unit_bill_states(&self.0.db, readable.unit.id, today).await?;
-        Ok(Json(states.into_iter().filter(|s| readable.shows_bill(&s.bill)).map(|s| BillView::new(s, today)).collect()))
+        Ok(JsonAnswer(states.into_iter().filter(|s| readable.shows_bill(&s.bill)).map(|s| BillView::new(s, today)).collect()))
     }
 
     /// One bill with its adjustments.

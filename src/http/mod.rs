@@ -1,8 +1,10 @@
 //! The HTTP edge: routes, the OpenAPI document, the docs UI and the error conversion.
+mod answer;
 mod body;
 mod image;
 mod staff_log;
 
+pub use answer::{JsonAnswer, rfc3339};
 pub use body::JsonBody;
 pub use image::{ImageFile, ImageUpload, checked_image, image_type};
 pub use staff_log::is_secret_key;

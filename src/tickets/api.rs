@@ -14,7 +14,7 @@ use crate::{
     AppState,
     auth::{Actor, Role, api::BearerAuth},
     error::ApiError,
-    http::{Area as Tag, ImageFile, ImageUpload, JsonBody},
+    http::{Area as Tag, ImageFile, ImageUpload, JsonAnswer, JsonBody, rfc3339},
     types::Money,
 };
 use entity::{technician_group, ticket, ticket_comment, ticket_event, ticket_photo};
@@ -23,7 +23,8 @@ pub struct TicketsApi(pub AppState);
 
 type Reply<T> = Result<Json<T>, ApiError>;
 
-#[derive(Object)]
+/// Answered in the queue with [`JsonAnswer`] (serde), so it derives `Serialize` too.
+#[derive(Object, serde::Serialize)]
 pub struct TicketView {
     pub id: i64,
     pub compound_id: i64,
@@ -41,9 +42,12 @@ pub struct TicketView {
     pub assignee_id: Option<i64>,
     /// Send it back with the next change; a ticket changed meanwhile refuses the change (409).
     pub version: i32,
+    #[serde(serialize_with = "rfc3339::at")]
     pub response_due_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::at")]
     pub resolution_due_at: DateTime<Utc>,
     /// The deadline that counts now: response until accepted, then resolution.
+    #[serde(serialize_with = "rfc3339::at")]
     pub due_at: DateTime<Utc>,
     /// Past its deadline and not on hold.
     pub overdue: bool,
@@ -51,9 +55,13 @@ pub struct TicketView {
     pub response_late: bool,
     /// Resolved after its resolution deadline (or still open past it; the clock stands on hold).
     pub resolution_late: bool,
+    #[serde(serialize_with = "rfc3339::maybe")]
     pub accepted_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339::maybe")]
     pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339::maybe")]
     pub closed_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339::maybe")]
     pub on_hold_since: Option<DateTime<Utc>>,
     /// Seconds spent on hold, not counted against the deadlines.
     pub paused_seconds: i64,
@@ -65,7 +73,9 @@ pub struct TicketView {
     pub follow_up: Option<String>,
     pub cost_route: Option<String>,
     pub cost_bill_id: Option<i64>,
+    #[serde(serialize_with = "rfc3339::at")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::at")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -188,7 +198,7 @@ pub struct TicketDetailView {
     pub photos: Vec<PhotoView>,
 }
 
-#[derive(Object)]
+#[derive(Object, serde::Serialize)]
 pub struct TicketPage {
     /// Soonest deadline first.
     pub items: Vec<TicketView>,
@@ -348,7 +358,7 @@ impl TicketsApi {
         overdue: Query<Option<bool>>,
         after: Query<Option<String>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u64>>,
-    ) -> Reply<TicketPage> {
+    ) -> Result<JsonAnswer<TicketPage>, ApiError> {
         let filter = QueueFilter {
             compound_id: compound_id.0,
             status: status.0,
@@ -358,7 +368,7 @@ impl TicketsApi {
             overdue: overdue.0.unwrap_or(false),
         };
         let page = super::queue(&self.0.db, &auth.0, filter, after.0.as_deref(), limit.0.unwrap_or(50)).await?;
-        Ok(Json(TicketPage {
+        Ok(JsonAnswer(TicketPage {
             items: page.items.into_iter().map(|t| TicketView::new(t, &auth.0)).collect(),
             next: page.next,
             counts: page.counts.into_iter().map(|(s, n)| (s.as_str().to_string(), n)).collect(),

@@ -144,6 +144,12 @@ macro_rules! decimal_string_type {
                 Some(serde_json::Value::String(self.to_string()))
             }
         }
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
     };
 }
 pub(crate) use decimal_string_type;
