@@ -76,6 +76,7 @@ table!(PAYMENTS, "payments", [
 ]);
 table!(PAYMENT_ALLOCATIONS, "payment_allocations", ["id", "compound_id", "payment_id", "bill_id", "principal", "late_fee"]);
 table!(RECEIPTS, "receipts", ["id", "compound_id", "year", "number", "payment_id", "voided_at", "void_reason", "created_at"]);
+table!(RECEIPT_COUNTERS, "receipt_counters", ["compound_id", "year", "last_number"]);
 table!(JOURNAL_ENTRIES, "journal_entries", ["id", "company_id", "compound_id", "seq", "kind", "reference", "memo", "posted_at", "posted_by", "prev_hash", "hash"]);
 table!(JOURNAL_LINES, "journal_lines", ["id", "entry_id", "compound_id", "account", "unit_id", "fee_item_id", "debit", "credit"]);
 table!(LEDGER_HEADS, "ledger_heads", ["compound_id", "last_seq", "last_hash"]);
@@ -88,7 +89,7 @@ table!(TICKETS, "tickets", [
 table!(TICKET_EVENTS, "ticket_events", ["id", "ticket_id", "compound_id", "actor_id", "actor_role", "kind", "from_value", "to_value", "note", "internal", "at"]);
 
 /// Every table written, in the order a batch writes them (a row before the rows that refer to it).
-static TABLES: [&Table; 19] = [
+static TABLES: [&Table; 20] = [
     &COMPANIES,
     &USERS,
     &COMPOUNDS,
@@ -103,6 +104,7 @@ static TABLES: [&Table; 19] = [
     &PAYMENTS,
     &PAYMENT_ALLOCATIONS,
     &RECEIPTS,
+    &RECEIPT_COUNTERS,
     &JOURNAL_ENTRIES,
     &JOURNAL_LINES,
     &LEDGER_HEADS,
@@ -637,7 +639,6 @@ impl Generator {
         events.sort_by_key(|(at, _)| *at);
 
         let mut chain = Chain { seq: 0, last_hash: String::new() };
-        // The last receipt number of each year.
         let mut receipts: BTreeMap<i32, i64> = BTreeMap::new();
         let mut paid_on = vec![vec![None; runs.len()]; charged.len()];
         // The months each unit has paid so far, from the first.
@@ -698,6 +699,9 @@ impl Generator {
             }
         }
         batch.push(&LEDGER_HEADS, row![compound_id, chain.seq, chain.last_hash]);
+        for (year, last) in receipts {
+            batch.push(&RECEIPT_COUNTERS, row![compound_id, year, last]);
+        }
     }
 }
 

@@ -41,6 +41,7 @@ pub mod payment;
 pub mod payment_allocation;
 pub mod payment_order;
 pub mod receipt;
+pub mod receipt_counter;
 pub mod refund;
 pub mod reminder;
 pub mod reminder_bill;

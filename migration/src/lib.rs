@@ -8,7 +8,6 @@ mod m20261127_000004_tickets;
 mod m20261127_000005_funds_and_votes;
 mod m20261127_000006_notices_and_audit;
 mod m20261127_000007_ticket_counts_index;
-mod m20261127_000008_receipt_numbers_from_receipts;
 
 pub struct Migrator;
 
@@ -23,7 +22,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_funds_and_votes::Migration),
             Box::new(m20261127_000006_notices_and_audit::Migration),
             Box::new(m20261127_000007_ticket_counts_index::Migration),
-            Box::new(m20261127_000008_receipt_numbers_from_receipts::Migration),
         ]
     }
 }

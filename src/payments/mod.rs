@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use crate::{
@@ -213,23 +213,31 @@ pub struct Received {
     pub receipt: Option<receipt::Model>,
 }
 
-/// The payment's receipt, numbered next in its compound and year: one more than the highest
-/// number so far. The caller holds the compound's ledger chain, so receipts are numbered one at
-/// a time and no number is skipped (a voided receipt keeps its number).
+/// The next receipt number of the compound and year. The compound's ledger chain is locked by
+/// the caller, so numbers are handed out one at a time and never skipped.
 async fn issue_receipt(txn: &DatabaseTransaction, payment: &payment::Model, year: i32) -> Result<receipt::Model> {
-    let issued = txn
+    let counted = txn
         .query_one_raw(crate::db::statement(
             txn,
-            // A scalar subquery, so both databases read the highest number from the end of the
-            // unique index (compound, year, number) whatever their statistics say.
-            "INSERT INTO receipts (compound_id, year, number, payment_id, voided_at, void_reason, created_at) \
-             VALUES ($1, $2, COALESCE((SELECT MAX(number) FROM receipts WHERE compound_id = $1 AND year = $2), 0) + 1, $3, NULL, NULL, $4) \
-             RETURNING *",
-            vec![payment.compound_id.into(), year.into(), payment.id.into(), Utc::now().into()],
+            "INSERT INTO receipt_counters (compound_id, year, last_number) VALUES ($1, $2, 1) \
+             ON CONFLICT (compound_id, year) DO UPDATE SET last_number = receipt_counters.last_number + 1 RETURNING last_number",
+            vec![payment.compound_id.into(), year.into()],
         ))
         .await?
-        .ok_or_else(|| anyhow::anyhow!("the receipt insert returned no row"))?;
-    Ok(receipt::Model::from_query_result(&issued, "")?)
+        .ok_or_else(|| anyhow::anyhow!("the receipt counter returned no number"))?;
+    let number: i64 = counted.try_get("", "last_number")?;
+    Ok(receipt::ActiveModel {
+        compound_id: Set(payment.compound_id),
+        year: Set(year),
+        number: Set(number),
+        payment_id: Set(payment.id),
+        voided_at: Set(None),
+        void_reason: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
 }
 
 /// A payment taken at the cashier desk.
