@@ -101,6 +101,29 @@ pub fn validate_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// Writes down an attempt on `login` and counts its attempts within the window, this one
+/// included. Attempts on one login are written and counted one at a time: otherwise two
+/// concurrent attempts on PostgreSQL each miss the other's uncommitted row and more guesses than
+/// the limit reach the password check. SQLite holds its write lock from the insert to the
+/// commit; PostgreSQL takes a lock named by the login for the transaction.
+async fn attempts_in_window<C: ConnectionTrait + TransactionTrait>(db: &C, config: &Config, login: &str) -> Result<u64> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // The two-key form, first key "login attempts", apart from the migrations' lock.
+        let lock = "SELECT pg_advisory_xact_lock(1, hashtext($1))";
+        txn.execute_raw(crate::db::statement(&txn, lock, vec![login.into()])).await?;
+    }
+    login_failure::ActiveModel { login: Set(login.to_string()), failed_at: Set(Utc::now()), ..Default::default() }.insert(&txn).await?;
+    let window_start = Utc::now() - Duration::minutes(config.login_window_minutes);
+    let attempts = login_failure::Entity::find()
+        .filter(login_failure::Column::Login.eq(login))
+        .filter(login_failure::Column::FailedAt.gt(window_start))
+        .count(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(attempts)
+}
+
 /// A login is an email address or a phone number; both are normalised before lookup.
 fn normalise_login(login: &str) -> String {
     if login.contains('@') {
@@ -122,17 +145,9 @@ pub struct LoggedIn {
 /// Each attempt is written down as a failure *before* the password is checked, and the count
 /// includes it: concurrent guesses cannot all slip under the limit while the slow hash runs.
 /// A successful login clears the record.
-pub async fn login(db: &impl ConnectionTrait, config: &Config, login: &str, password: &str) -> Result<LoggedIn> {
+pub async fn login<C: ConnectionTrait + TransactionTrait>(db: &C, config: &Config, login: &str, password: &str) -> Result<LoggedIn> {
     let login = normalise_login(login);
-    let attempt = login_failure::ActiveModel { login: Set(login.clone()), failed_at: Set(Utc::now()), ..Default::default() }.insert(db).await?;
-    let window_start = Utc::now() - Duration::minutes(config.login_window_minutes);
-    let attempts = login_failure::Entity::find()
-        .filter(login_failure::Column::Login.eq(&login))
-        .filter(login_failure::Column::FailedAt.gt(window_start))
-        .filter(login_failure::Column::Id.lte(attempt.id))
-        .count(db)
-        .await?;
-    if attempts > config.login_max_failures {
+    if attempts_in_window(db, config, &login).await? > config.login_max_failures {
         return Err(Error::TooManyAttempts { retry_after_secs: config.login_window_minutes * 60 });
     }
     let account = user::Entity::find()
