@@ -343,6 +343,8 @@ async fn a_ticket_walks_through_every_state_on_record_and_the_owner_hears_of_it(
     assert_eq!(rows.len(), says.len(), "{rows:#?}");
     for (row, said) in rows.iter().zip(says) {
         assert!(row.body.contains(said) && row.body.contains(&format!("#{id}")), "expected {said:?} in:\n{}", row.body);
+        // The link opens the ticket in the owner's web pages.
+        assert!(row.body.contains(&format!("/app/#/owner/tickets/{id}\n")), "{}", row.body);
     }
     let sent = eventually(20, "the owner's emails to be delivered", || async {
         let sent = app.mailer.stub_messages();
@@ -971,6 +973,7 @@ async fn the_sla_job_escalates_each_missed_deadline_to_the_managers_once() {
     assert_eq!(sent_to, expected);
     let response_mail = mails.iter().find(|m| m.reference.as_deref() == Some(&format!("ticket:{unanswered}"))).unwrap();
     assert!(response_mail.subject.contains(&format!("#{unanswered}")) && response_mail.subject.contains("response"), "{}", response_mail.subject);
+    assert!(response_mail.body.contains(&format!("/app/#/staff/tickets/{unanswered}\n")), "{}", response_mail.body);
     // Delivered through the outbox (beside the owner's own updates of these tickets).
     let to_managers = || app.mailer.stub_messages().into_iter().filter(|m| m.contains("[Overdue]")).collect::<Vec<_>>();
     eventually(20, "the escalations to be delivered", || async { (to_managers().len() >= 4).then_some(()) }).await;

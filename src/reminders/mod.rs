@@ -198,7 +198,7 @@ async fn write_letter(
             })
             .collect(),
         total,
-        link: format!("{}/units/{}/bills", config.public_url, unit.unit.id),
+        link: crate::web::page_address(config, &format!("/owner/units/{}/bills", unit.unit.id)),
     };
     let (subject, body) = letters::reminder(config.mail.language, stage, &facts);
     let recipients: Vec<&owner::Model> = owners.iter().filter(|o| o.email.is_some()).collect();

@@ -11,13 +11,9 @@ pub enum Update<'a> {
     Comment { by: &'a str, body: &'a str },
 }
 
-fn link(config: &Config, ticket: &ticket::Model) -> String {
-    format!("{}/tickets/{}", config.public_url, ticket.id)
-}
-
 /// Subject and body of the owner's email.
 pub fn owner_update(config: &Config, ticket: &ticket::Model, owner: &str, update: Update) -> (String, String) {
-    let link = link(config, ticket);
+    let link = crate::web::page_address(config, &format!("/owner/tickets/{}", ticket.id));
     let category = Category::parse(&ticket.category).unwrap_or(Category::Other);
     match config.mail.language {
         Language::Zh => {
@@ -54,7 +50,7 @@ pub fn owner_update(config: &Config, ticket: &ticket::Model, owner: &str, update
 
 /// Subject and body of the managers' email about a missed deadline.
 pub fn escalation(config: &Config, ticket: &ticket::Model, which: &str) -> (String, String) {
-    let link = link(config, ticket);
+    let link = crate::web::page_address(config, &format!("/staff/tickets/{}", ticket.id));
     let due = if which == "response" { ticket.response_due_at } else { ticket.resolution_due_at };
     match config.mail.language {
         Language::Zh => {

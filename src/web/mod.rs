@@ -40,6 +40,13 @@ pub fn routes() -> impl Endpoint {
         .with(SetHeader::new().overriding(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
 }
 
+/// The address of a page of the web interface (`route` as the app names it: "/owner/tickets/7"),
+/// for the links in emails: an owner who clicks one lands on that page, after logging in if
+/// need be, not on the JSON behind it.
+pub fn page_address(config: &crate::config::Config, route: &str) -> String {
+    format!("{}/app/#{route}", config.public_url)
+}
+
 /// `/` leads to the web interface, for people who type the bare address. A middleware rather
 /// than a route, since the API is nested at `/` and its router would answer `/` first.
 pub async fn home<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Result<Response> {

@@ -57,6 +57,18 @@ test('owner pays an overdue bill online and sees the receipt', async ({ page }) 
   check(await alertText(page) === '', 'no error shown');
 });
 
+test('a link from a reminder email opens the bills once the owner has logged in', async ({ page }) => {
+  const [unit] = await (await as(OWNER)).call('GET', '/me/units');
+  // The address as a reminder email writes it (src/web page_address), opened logged out.
+  await page.goto(`${BASE}/app/#/owner/units/${unit.id}/bills`);
+  await page.getByLabel('手机号或电子邮箱').fill(OWNER);
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.locator('main:not([aria-busy="true"]) h1', { hasText: '账单与缴费' }).waitFor();
+  check(page.url().endsWith(`#/owner/units/${unit.id}/bills`), `still at the emailed page: ${page.url()}`);
+  check((await page.locator('main tbody tr').count()) > 0, 'the bills are listed');
+});
+
 test('owner downloads a statement and reads the fund', async ({ page }) => {
   await login(page, OWNER);
   await page.locator('main section.card').first().getByRole('link', { name: '对账单' }).click();

@@ -304,7 +304,9 @@ function loginPage(main, query) {
       const login = await api('POST', '/auth/login', { login: data.get('login').trim(), password: data.get('password') });
       signIn(login);
       focusOnRoute = true;
-      go('/');
+      // A link from an email (a bill, a ticket) opens its page once logged in; the login
+      // page itself leads home.
+      go(current().path === '/login' ? '/' : location.hash.slice(1) || '/');
     } catch (error) {
       // A wrong login or password has its own words: "a valid bearer token" means nothing here.
       showError(error instanceof ApiError && error.status === 401 ? new Error(t('login.wrong')) : error);
