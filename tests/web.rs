@@ -19,6 +19,12 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
     let page = client.get(format!("{}/app/", app.base)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    // Only the page's own scripts run; no inline script, style attribute or outside address is
+    // obeyed (the browser tests fail on any violation the pages themselves would cause).
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    for directive in ["default-src 'self'", "script-src 'self';", "style-src 'self';", "object-src 'none'", "frame-ancestors 'none'"] {
+        assert!(policy.contains(directive), "{directive} missing from {policy}");
+    }
     let html = page.text().await.unwrap();
     assert!(html.contains(r#"<html lang="zh-CN">"#) && html.contains("/app/assets/app.js"), "{html}");
 

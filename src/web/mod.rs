@@ -56,12 +56,20 @@ pub async fn home<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Result<R
     Ok(next.call(request).await?.into_response())
 }
 
+/// What the page may load and run: only its own files and the API behind it. Owners' notices
+/// and tickets are text others wrote; should any of it ever reach the page as markup, no
+/// script, inline handler, style attribute or outside address would be obeyed. Ticket photos
+/// are shown from `blob:` addresses the page makes of what the API answered.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 #[handler]
 fn page() -> Response {
     Response::builder()
         .content_type("text/html; charset=utf-8")
         // The page is small and changes with each release: always asked for afresh.
         .header(header::CACHE_CONTROL, "no-cache")
+        .header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY)
         .body(include_str!("assets/index.html"))
 }
 

@@ -194,6 +194,11 @@ export async function download(path, fallbackName) {
   return name;
 }
 
+/** A text the API serves that is not JSON (a chart's SVG). */
+export async function apiText(path) {
+  return (await call('GET', path)).text();
+}
+
 /** An image the API serves (a ticket photo), as a URL an <img> can show. */
 export async function imageUrl(path) {
   const response = await call('GET', path);

@@ -2,7 +2,7 @@
 // ledger's verification, the maintenance fund (the check, the repair projects with their splits,
 // every unit's sub-ledger), votes with their tallies, and every audit report as a CSV file. For
 // the owners' committee, and the office staff who read the same reports.
-import { page, h, t, api, field, table, money, day, when, go, notify, showError, clearError, download, imageUrl, extend } from './app.js';
+import { page, h, t, api, field, table, money, day, when, go, notify, showError, clearError, download, apiText, extend } from './app.js';
 
 extend({
   zh: {
@@ -408,14 +408,7 @@ function csvButton(path, fallbackName, labelKey) {
  *  server escapes every text in it). Parsed as XML, never as HTML. It scales down to the page,
  *  but scrolls sideways rather than shrink its text below three quarters. */
 async function chart(path, labelKey) {
-  const url = await imageUrl(path);
-  let svg;
-  try {
-    const text = await (await fetch(url)).text();
-    svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
-  } finally {
-    URL.revokeObjectURL(url);
-  }
+  const svg = new DOMParser().parseFromString(await apiText(path), 'image/svg+xml').documentElement;
   if (svg.namespaceURI !== 'http://www.w3.org/2000/svg' || svg.querySelector('parsererror')) throw new Error(t('committee.chart.broken'));
   const width = Number(svg.getAttribute('width'));
   svg.style.maxWidth = `${width}px`;
