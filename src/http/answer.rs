@@ -2,7 +2,8 @@
 //!
 //! poem-openapi's own `Json<T>` first turns the answer into a `serde_json::Value` (a map per
 //! object, a string per field name) and then writes that out. For the busiest lists (an owner's
-//! bills, the dispatcher's queue) profiling showed that detour was a third of the server's CPU.
+//! bills, the dispatcher's queue) profiling put that detour at 13% and 29% of the CPU of the
+//! bench process (server and load generator together; BENCHMARKS.md).
 //! This answer documents the same schema (the type's own) and writes with the type's `Serialize`.
 //! A type answered this way derives both; `rfc3339` keeps its date-times as poem-openapi writes
 //! them, and the tests below hold the two writings equal.
