@@ -4,6 +4,11 @@ pub mod api;
 pub mod permissions;
 pub mod tenancy;
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, PoisonError},
+};
+
 use argon2::{
     Argon2,
     password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
@@ -15,6 +20,7 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::{
     config::Config,
@@ -104,9 +110,12 @@ pub fn validate_password(password: &str) -> Result<()> {
 /// Writes down an attempt on `login` and counts its attempts within the window, this one
 /// included. Attempts on one login are written and counted one at a time: otherwise two
 /// concurrent attempts on PostgreSQL each miss the other's uncommitted row and more guesses than
-/// the limit reach the password check. SQLite holds its write lock from the insert to the
-/// commit; PostgreSQL takes a lock named by the login for the transaction.
+/// the limit reach the password check. In this process they queue in memory before taking a
+/// database connection, so a flood of guesses at one login cannot hold the pool while it
+/// waits; across replicas PostgreSQL's lock named by the login orders them (SQLite has one
+/// connection, which orders them by itself).
 async fn attempts_in_window<C: ConnectionTrait + TransactionTrait>(db: &C, config: &Config, login: &str) -> Result<u64> {
+    let _turn = one_attempt_at_a_time(login).await;
     let txn = db.begin().await?;
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         // The two-key form, first key "login attempts", apart from the migrations' lock.
@@ -122,6 +131,18 @@ async fn attempts_in_window<C: ConnectionTrait + TransactionTrait>(db: &C, confi
         .await?;
     txn.commit().await?;
     Ok(attempts)
+}
+
+/// This process's turn for an attempt on `login`: held while the attempt is written and counted.
+async fn one_attempt_at_a_time(login: &str) -> OwnedMutexGuard<()> {
+    static TURNS: LazyLock<std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>> = LazyLock::new(Default::default);
+    let turn = {
+        let mut turns = TURNS.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only logins with an attempt in flight keep an entry.
+        turns.retain(|_, turn| Arc::strong_count(turn) > 1);
+        turns.entry(login.to_string()).or_default().clone()
+    };
+    turn.lock_owned().await
 }
 
 /// A login is an email address or a phone number; both are normalised before lookup.
