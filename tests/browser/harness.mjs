@@ -41,9 +41,11 @@ async function freshPage(browser) {
 async function assetsFromDisk(context) {
   const dir = path.resolve(import.meta.dirname, '../../src/web/assets');
   const types = { js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml', html: 'text/html' };
-  await context.route(/\/app\/(assets\/[^?#]+)?(\?.*)?$/, (route) => {
+  await context.route(/\/app\/(assets\/[^?#]+)?(\?.*)?$/, async (route) => {
     const name = new URL(route.request().url()).pathname.replace(/^\/app\/(assets\/)?/, '') || 'index.html';
-    route.fulfill({ path: path.join(dir, name), contentType: `${types[name.split('.').pop()]}; charset=utf-8` });
+    // The server's own answer lends its headers (the page's Content-Security-Policy among them).
+    const response = await route.fetch();
+    route.fulfill({ response, path: path.join(dir, name), contentType: `${types[name.split('.').pop()]}; charset=utf-8` });
   });
 }
 
