@@ -1024,9 +1024,10 @@ page('/staff/cashier/units/:id', {
     // booked once; a changed amount or method is another payment, with a key of its own.
     let attempt = { body: '', key: '' };
     onSubmit(form, async (data) => {
-      const body = JSON.stringify({ method: data.get('method'), amount: data.get('amount').trim() });
+      const asked = { method: data.get('method'), amount: data.get('amount').trim() };
+      const body = JSON.stringify(asked);
       if (body !== attempt.body) attempt = { body, key: idempotencyKey() };
-      const payment = await api('POST', `/units/${unit.id}/payments`, JSON.parse(body), { 'Idempotency-Key': attempt.key });
+      const payment = await api('POST', `/units/${unit.id}/payments`, asked, { 'Idempotency-Key': attempt.key });
       notify(t('staff.cashier.paid', { amount: money(payment.amount), number: payment.receipt.number }));
       go(`/staff/payments/${payment.id}/receipt`);
     });
