@@ -557,6 +557,7 @@ async fn the_fund_the_journal_tickets_and_the_annual_pack() {
         .unwrap()
         .unwrap();
     let entry = entity::journal_entry::Entity::find_by_id(line.entry_id).one(&app.db).await.unwrap().unwrap();
+    lift_append_only_guard(&app.db, "journal_lines").await;
     entity::journal_line::Entity::update_many()
         .col_expr(entity::journal_line::Column::Credit, Expr::value(100000))
         .filter(entity::journal_line::Column::EntryId.eq(entry.id))
@@ -817,4 +818,53 @@ async fn money_changes_by_unit_payment_and_bill_are_in_the_compounds_staff_log()
     assert_eq!(count(&format!("/units/{u}/fund/top-ups")), 1, "{log}");
     assert_eq!(count("/reversal"), 2, "{log}");
     assert_eq!(count("/adjustments"), 2, "{log}");
+}
+
+#[tokio::test]
+async fn the_books_and_the_logs_refuse_changes_at_the_database_itself() {
+    let b = books().await;
+    let (app, c) = (&b.app, b.t.compound_id);
+    use sea_orm::ConnectionTrait;
+    let postgres = app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    let count = async |table: &str| -> i64 {
+        let row = app.db.query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), format!("SELECT COUNT(*) AS n FROM {table}"))).await.unwrap().unwrap();
+        row.try_get("", "n").unwrap()
+    };
+
+    // The guarded tables, as the database itself lists its guards.
+    let listing = if postgres {
+        "SELECT DISTINCT event_object_table AS name FROM information_schema.triggers WHERE trigger_name LIKE '%\\_append\\_only' ESCAPE '\\'"
+    } else {
+        "SELECT DISTINCT tbl_name AS name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%\\_append\\_only\\_%' ESCAPE '\\'"
+    };
+    let rows = app.db.query_all_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), listing)).await.unwrap();
+    let mut guarded: Vec<String> = rows.iter().map(|r| r.try_get("", "name").unwrap()).collect();
+    guarded.sort();
+    assert_eq!(guarded, ["ballots", "fund_movements", "journal_entries", "journal_lines", "staff_actions", "ticket_events"]);
+
+    // The books built above wrote the journal and the staff log: none of it can be rewritten.
+    for table in ["journal_entries", "journal_lines", "staff_actions"] {
+        assert!(count(table).await > 0, "the books wrote {table}");
+    }
+    for table in &guarded {
+        let before = count(table).await;
+        if before == 0 {
+            continue; // SQLite's guards are per row: with no row there is nothing to refuse.
+        }
+        let mut changes = vec![format!("UPDATE {table} SET id = id + 0"), format!("DELETE FROM {table}")];
+        if postgres && table == "staff_actions" {
+            changes.push(format!("TRUNCATE {table}")); // the one no foreign key refuses first
+        }
+        for sql in changes {
+            let error = app.db.execute_unprepared(&sql).await.expect_err(&sql).to_string();
+            assert!(error.contains(&format!("{table} is append-only")), "{sql}: {error}");
+        }
+        assert_eq!(count(table).await, before, "{table} kept every row");
+    }
+    let verified = get(app, &format!("/compounds/{c}/ledger/verification"), b.t.token(Role::Committee)).await;
+    assert_eq!(verified["intact"], true, "{verified}");
+    // Inserting goes on as before: income received after the refused changes is journalled.
+    let journal = count("journal_entries").await;
+    post(app, &format!("/compounds/{c}/common-income"), b.t.token(Role::Cashier), json!({ "source": "parking", "description": "公共车位 12月", "amount": "10.00", "received_on": b.today, "method": "cash" })).await;
+    assert_eq!(count("journal_entries").await, journal + 1);
 }

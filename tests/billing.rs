@@ -434,6 +434,7 @@ async fn ledger_verify_names_the_entry_an_edit_behind_our_back_broke() {
     let entry = paid["journal_entry_id"].as_i64().unwrap();
     let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::{Expr, ExprTrait}};
+    lift_append_only_guard(&db, "journal_lines").await;
     entity::journal_line::Entity::update_many()
         .col_expr(entity::journal_line::Column::Debit, Expr::col(entity::journal_line::Column::Debit).sub(100))
         .filter(entity::journal_line::Column::EntryId.eq(entry))

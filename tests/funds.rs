@@ -325,6 +325,7 @@ async fn allocations_are_exact_and_the_check_names_a_tampered_sub_ledger() {
 
     // A sub-ledger row changed behind the service's back: the check names the unit.
     let row = entity::fund_movement::Entity::find().filter(entity::fund_movement::Column::UnitId.eq(held)).one(&app.db).await.unwrap().unwrap();
+    lift_append_only_guard(&app.db, "fund_movements").await;
     entity::fund_movement::ActiveModel { id: Set(row.id), amount: Set(row.amount + 1), ..Default::default() }.update(&app.db).await.unwrap();
     let (_, check) = app.get(&format!("/compounds/{compound}/fund/check"), committee).await;
     assert_eq!(check["agrees"], false, "{check}");

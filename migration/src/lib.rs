@@ -8,6 +8,7 @@ mod m20261127_000004_tickets;
 mod m20261127_000005_funds_and_votes;
 mod m20261127_000006_notices_and_audit;
 mod m20261127_000007_ticket_counts_index;
+mod m20261128_000008_append_only_guards;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_funds_and_votes::Migration),
             Box::new(m20261127_000006_notices_and_audit::Migration),
             Box::new(m20261127_000007_ticket_counts_index::Migration),
+            Box::new(m20261128_000008_append_only_guards::Migration),
         ]
     }
 }

@@ -270,6 +270,18 @@ impl Tenant {
 }
 
 /// Today in the fixtures' compounds (Asia/Shanghai).
+/// Lifts the database's append-only guard from `table`, as whoever owns the database could, so
+/// that a test can change its rows behind the service's back.
+pub async fn lift_append_only_guard(db: &impl ConnectionTrait, table: &str) {
+    let statements = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => vec![format!("ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")],
+        _ => ["update", "delete"].map(|change| format!("DROP TRIGGER {table}_append_only_{change}")).to_vec(),
+    };
+    for sql in statements {
+        db.execute_unprepared(&sql).await.expect("lift the append-only guard");
+    }
+}
+
 pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
 }
