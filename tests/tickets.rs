@@ -1164,9 +1164,13 @@ async fn automatic_assignment_goes_to_the_least_loaded_member_of_the_category_gr
     let (status, created) = app.post(&groups, boss, group).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!((&created["categories"], &created["member_ids"]), (&json!(["plumbing", "electrical"]), &json!([idle, busy])), "{created}");
+    // The dispatcher picks by name: the members come named, in the group's order.
+    let named = json!([{ "id": idle, "name": "plumber2" }, { "id": busy, "name": "plumber1" }]);
+    assert_eq!(created["members"], named, "{created}");
     let (status, listed) = app.get(&groups, desk).await;
     assert_eq!(status, StatusCode::OK, "{listed}");
     assert_eq!(listed.as_array().unwrap().iter().map(id_of).collect::<Vec<_>>(), vec![id_of(&created)]);
+    assert_eq!(listed[0]["members"], named, "{listed}");
 
     // One plumber already has open work; the other gets the next ticket.
     let first = id_of(&file_simple(&app, &t, "plumbing", "normal").await);

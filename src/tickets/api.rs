@@ -17,7 +17,7 @@ use crate::{
     http::{Area as Tag, ImageFile, ImageUpload, JsonAnswer, JsonBody, rfc3339},
     types::Money,
 };
-use entity::{technician_group, ticket, ticket_comment, ticket_event, ticket_photo};
+use entity::{ticket, ticket_comment, ticket_event, ticket_photo};
 
 pub struct TicketsApi(pub AppState);
 
@@ -259,16 +259,25 @@ pub struct GroupView {
     pub name: String,
     pub categories: Vec<String>,
     pub member_ids: Vec<i64>,
+    /// The members with their names, in the order of `member_ids`.
+    pub members: Vec<GroupMember>,
 }
 
-impl From<technician_group::Model> for GroupView {
-    fn from(g: technician_group::Model) -> Self {
+#[derive(Object)]
+pub struct GroupMember {
+    pub id: i64,
+    pub name: String,
+}
+
+impl From<super::TechnicianGroup> for GroupView {
+    fn from(super::TechnicianGroup { group, members }: super::TechnicianGroup) -> Self {
         GroupView {
-            id: g.id,
-            compound_id: g.compound_id,
-            name: g.name,
-            categories: serde_json::from_str(&g.categories).unwrap_or_default(),
-            member_ids: serde_json::from_str(&g.member_ids).unwrap_or_default(),
+            id: group.id,
+            compound_id: group.compound_id,
+            name: group.name,
+            categories: serde_json::from_str(&group.categories).unwrap_or_default(),
+            member_ids: members.iter().map(|(id, _)| *id).collect(),
+            members: members.into_iter().map(|(id, name)| GroupMember { id, name }).collect(),
         }
     }
 }

@@ -857,7 +857,30 @@ pub struct NewTechnicianGroup {
     pub member_ids: Vec<i64>,
 }
 
-pub async fn create_group(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, new: NewTechnicianGroup) -> Result<technician_group::Model> {
+/// A technician group with its members' names: the dispatcher picks a technician by name.
+pub struct TechnicianGroup {
+    pub group: technician_group::Model,
+    /// (user id, name), in the group's order.
+    pub members: Vec<(i64, String)>,
+}
+
+/// The groups with their members' names, read in one query.
+async fn with_member_names(db: &impl ConnectionTrait, groups: Vec<technician_group::Model>) -> Result<Vec<TechnicianGroup>> {
+    let member_ids = |g: &technician_group::Model| serde_json::from_str::<Vec<i64>>(&g.member_ids).unwrap_or_default();
+    let ids: Vec<i64> = groups.iter().flat_map(member_ids).collect();
+    let names: HashMap<i64, String> =
+        user::Entity::find().select_only().column(user::Column::Id).column(user::Column::Name).filter(user::Column::Id.is_in(ids)).into_tuple().all(db).await?.into_iter().collect();
+    Ok(groups
+        .into_iter()
+        .map(|group| {
+            // Accounts are disabled, never deleted: every member has a name.
+            let members = member_ids(&group).into_iter().map(|id| (id, names.get(&id).cloned().unwrap_or_default())).collect();
+            TechnicianGroup { group, members }
+        })
+        .collect())
+}
+
+pub async fn create_group(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, new: NewTechnicianGroup) -> Result<TechnicianGroup> {
     actor.require(Permission::ManageTicketSetup)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     let name = required_text("name", &new.name, 100)?;
@@ -868,7 +891,7 @@ pub async fn create_group(db: &impl ConnectionTrait, actor: &Actor, compound_id:
         technician_of(db, compound.company_id, compound.id, *member).await.map_err(|_| Error::invalid("member_ids", format!("{member} is not a technician of this company who works in this compound")))?;
     }
     let categories: Vec<&str> = new.categories.iter().map(|c| c.as_str()).collect();
-    Ok(technician_group::ActiveModel {
+    let group = technician_group::ActiveModel {
         company_id: Set(compound.company_id),
         compound_id: Set(compound.id),
         name: Set(name),
@@ -878,13 +901,15 @@ pub async fn create_group(db: &impl ConnectionTrait, actor: &Actor, compound_id:
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await?;
+    Ok(with_member_names(db, vec![group]).await?.remove(0))
 }
 
-pub async fn list_groups(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64) -> Result<Vec<technician_group::Model>> {
+pub async fn list_groups(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64) -> Result<Vec<TechnicianGroup>> {
     actor.require(Permission::DispatchTickets)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
-    Ok(technician_group::Entity::find().filter(technician_group::Column::CompoundId.eq(compound.id)).order_by_asc(technician_group::Column::Id).all(db).await?)
+    let groups = technician_group::Entity::find().filter(technician_group::Column::CompoundId.eq(compound.id)).order_by_asc(technician_group::Column::Id).all(db).await?;
+    with_member_names(db, groups).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -937,13 +937,14 @@ async function workflow(ticket, here) {
  *  the category give it to its least-loaded member. */
 async function assignForm(ticket, here) {
   const groups = await api('GET', `/compounds/${ticket.compound_id}/technician-groups`);
-  const seen = new Set();
+  const names = new Map();
+  const named = (id) => (names.has(id) ? t('staff.ticket.technician_named', { name: names.get(id), id }) : t('staff.ticket.technician_id', { id }));
   const choices = [];
   for (const group of groups) {
-    for (const member of group.member_ids) {
-      if (seen.has(member)) continue;
-      seen.add(member);
-      choices.push(h('option', { value: member, selected: member === ticket.assignee_id }, `${t('staff.ticket.technician_id', { id: member })} · ${group.name}`));
+    for (const member of group.members) {
+      if (names.has(member.id)) continue;
+      names.set(member.id, member.name);
+      choices.push(h('option', { value: member.id, selected: member.id === ticket.assignee_id }, `${named(member.id)} · ${group.name}`));
     }
   }
   const form = h('form', { class: 'card' },
@@ -953,7 +954,7 @@ async function assignForm(ticket, here) {
     const body = { version: ticket.version };
     if (data.get('technician_id')) body.technician_id = Number(data.get('technician_id'));
     const assigned = await api('POST', `/tickets/${ticket.id}/assignment`, body);
-    notify(t('staff.assign.done', { id: ticket.id, technician: assignee(assigned) }));
+    notify(t('staff.assign.done', { id: ticket.id, technician: named(assigned.assignee_id) }));
     go(here);
   });
 }
