@@ -2,7 +2,7 @@
 // repair ticket and the technician starts and resolves it; a cashier finds a flat, takes a cash
 // payment and opens the printable receipt; a manager previews a bill run, reads fee items, the
 // registry, a refused import's row-by-row report, job runs and the outbox. Every page passes axe-core.
-import { test, run, login, open, screenshot, accessible, check, alertText, as } from './harness.mjs';
+import { test, run, login, open, screenshot, accessible, check, alertText, as, PASSWORD } from './harness.mjs';
 
 /** The navigation's entries: what the role may do. */
 async function navigation(page) {
@@ -53,9 +53,13 @@ test('dispatcher accepts and assigns a new ticket from the board', async ({ page
   await page.getByRole('button', { name: '受理', exact: true }).click();
   await page.locator('#ticket-status', { hasText: '已受理，待派工' }).waitFor();
 
-  await page.getByLabel('派给').selectOption(String(technician.user_id));
+  // The technician is picked by name.
+  const pick = `${technician.name}（#${technician.user_id}）`;
+  const offered = await page.getByLabel('派给').locator('option').allInnerTexts();
+  check(offered.some((o) => o.startsWith(pick)), `the picker names ${pick}, offers ${offered.join(' | ')}`);
+  await page.getByLabel('派给').selectOption({ label: offered.find((o) => o.startsWith(pick)) });
   await page.getByRole('button', { name: '派工' }).click();
-  await announced(page, `工单 #${ticketId} 已派给师傅 #${technician.user_id}`);
+  await announced(page, `工单 #${ticketId} 已派给${pick}`);
   await page.locator('#ticket-status', { hasText: '已派工' }).waitFor();
   const named = await page.locator('#ticket-assignee').innerText();
   check(named === `${technician.name}（#${technician.user_id}）`, `the page names the technician, got ${named}`);
@@ -88,6 +92,28 @@ test('technician starts and resolves the ticket from their list', async ({ page 
   const desk = await as('dispatcher@hemu.demo');
   const { ticket } = await desk.call('GET', `/tickets/${ticketId}`);
   check(ticket.status === 'resolved' && ticket.assignee_id === technician.user_id, `the API agrees: ${ticket.status}`);
+});
+
+test("a staff link opened under an owner's login says whose page it is and keeps the link across a new login", async ({ page }) => {
+  const owner = await as('owner@wangjiao.demo');
+  const [unit] = await owner.call('GET', '/me/units');
+  const filed = await owner.call('POST', '/tickets', { unit_id: unit.id, category: 'walls', location: 'in_unit', description: '客厅墙皮脱落（浏览器测试：换账号）' });
+  // An escalation email's link (src/web page_address), opened where the owner is logged in.
+  await login(page, 'owner@wangjiao.demo');
+  await open(page, `/staff/tickets/${filed.id}`);
+  check((await page.locator('main h1').innerText()) === '这个页面要换个账号打开', `the page says it needs another account, got ${await page.locator('main h1').innerText()}`);
+  const text = await page.locator('main').innerText();
+  check(text.includes('调度员') && text.includes('（业主）'), `it names who the page is for and who is logged in: ${text}`);
+  check(!text.includes(filed.description), 'nothing of the ticket is shown to the owner');
+  await accessible(page, 'page for another role');
+  await page.getByRole('button', { name: '退出，换个账号登录' }).click();
+  await page.getByLabel('手机号或电子邮箱').fill('dispatcher@hemu.demo');
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.locator('main:not([aria-busy="true"]) h1', { hasText: '工单' }).waitFor();
+  check(page.url().endsWith(`#/staff/tickets/${filed.id}`), `still at the linked page: ${page.url()}`);
+  check((await page.locator('main').innerText()).includes(filed.description), 'the dispatcher sees the ticket');
+  check(await alertText(page) === '', 'no error shown');
 });
 
 test('cashier finds a flat by its owner, takes what it owes in cash and opens the printable receipt', async ({ page }) => {

@@ -250,12 +250,14 @@ async function route() {
   }
   const role = s.me.role;
   let target = null;
+  let othersPage = null;
   let params = {};
   if (path === '/') {
     target = homeOf(role);
   } else {
     for (const p of pages) {
       const m = path.match(p.pattern);
+      if (m && !p.roles.includes(role)) othersPage ??= p;
       if (m && p.roles.includes(role)) {
         target = p;
         p.names.forEach((name, i) => { params[name] = decodeURIComponent(m[i + 1]); });
@@ -263,7 +265,7 @@ async function route() {
       }
     }
   }
-  if (!target) return path === '/' ? noPagesYet(main, s) : notFound(main);
+  if (!target) return path === '/' ? noPagesYet(main, s) : othersPage ? forAnotherRole(main, s, othersPage) : notFound(main);
   const heading = h('h1', { tabindex: '-1' }, t(target.title));
   main.replaceChildren(heading);
   document.title = `${t(target.title)} · ${t('app.name')}`;
@@ -286,6 +288,24 @@ let focusOnRoute = false;
 function notFound(main) {
   main.replaceChildren(h('h1', { tabindex: '-1' }, t('notfound.title')), h('p', {}, h('a', { href: '#/' }, t('notfound.back'))));
   document.title = t('notfound.title');
+}
+
+// A link from someone else's email, or one kept from another login on a shared computer: say
+// whose page it is, and offer to log in as them without losing the link.
+function forAnotherRole(main, s, wanted) {
+  const roles = wanted.roles.map((r) => t(`role.${r}`)).join('、');
+  main.replaceChildren(
+    h('h1', { tabindex: '-1' }, t('otherrole.title')),
+    h('p', {}, t('otherrole.text', { roles, name: s.me.name, role: t(`role.${s.me.role}`) })),
+    h('p', {}, h('button', { type: 'button', class: 'primary', onclick: switchAccount }, t('otherrole.switch'))),
+    h('p', {}, h('a', { href: '#/' }, t('notfound.back'))));
+  document.title = t('otherrole.title');
+}
+
+async function switchAccount() {
+  await endSession();
+  focusOnRoute = true;
+  route();
 }
 
 function noPagesYet(main, s) {
@@ -369,13 +389,17 @@ function toggleLargeText() {
   document.getElementById('large-text').setAttribute('aria-pressed', String(on));
 }
 
-async function logout() {
+async function endSession() {
   try {
     await api('POST', '/auth/logout');
   } catch {
     // The session ends here whatever the server says: the token is forgotten either way.
   }
   signOut();
+}
+
+async function logout() {
+  await endSession();
   focusOnRoute = true;
   go('/login?out=1');
 }
