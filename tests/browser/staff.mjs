@@ -116,6 +116,42 @@ test("a staff link opened under an owner's login says whose page it is and keeps
   check(await alertText(page) === '', 'no error shown');
 });
 
+test('the desk files a repair for an owner who phoned, naming who called', async ({ page }) => {
+  const desk = await as('dispatcher@hemu.demo');
+  const { items } = await desk.call('GET', '/units?compound_id=3&per_page=500');
+  // A flat with two owners: the desk names the one who called.
+  const unit = items.find((u) => u.owners.length === 2) || items.find((u) => u.owners.length === 1);
+  const caller = unit.owners[unit.owners.length - 1].owner;
+
+  await login(page, 'dispatcher@hemu.demo');
+  await page.getByRole('link', { name: '代业主报修' }).click();
+  await page.locator('main:not([aria-busy="true"]) h1', { hasText: '代业主报修' }).waitFor();
+  await page.getByLabel('小区').selectOption({ label: '旺角家园' });
+  await page.getByLabel('房号或业主姓名、电话').fill(caller.name);
+  await page.getByRole('button', { name: '查找房屋' }).click();
+  const found = page.getByRole('link', { name: unit.label, exact: true });
+  await found.waitFor();
+  await found.click();
+  await page.locator('main h1', { hasText: unit.label }).waitFor();
+  await accessible(page, 'repair taken over the phone');
+  await page.getByLabel('来电的业主').selectOption({ label: caller.name });
+  await page.getByLabel('类别').selectOption({ label: '门和门禁' });
+  await page.getByLabel('业主说的情况').fill('单元门禁坏了，老人进不了门（电话报修，浏览器测试）');
+  await page.getByLabel('紧急程度').selectOption({ label: '紧急' });
+  await page.getByLabel('方便上门的时间').fill('上午');
+  await page.getByRole('button', { name: '登记报修' }).click();
+
+  await page.locator('#ticket-status', { hasText: '待受理' }).waitFor();
+  const id = Number(page.url().match(/#\/staff\/tickets\/(\d+)$/)?.[1]);
+  check(id > 0, `the new ticket's page opens, at ${page.url()}`);
+  await announced(page, `已登记工单 #${id}`);
+  const { ticket } = await desk.call('GET', `/tickets/${id}`);
+  check(ticket.unit_id === unit.id && ticket.owner_id === caller.id, `filed for ${unit.label} and ${caller.name}: ${JSON.stringify(ticket)}`);
+  check(ticket.filed_by === desk.me.user_id, 'the desk is recorded as the one who filed it');
+  check(ticket.category === 'doors' && ticket.urgency === 'urgent' && ticket.preferred_visit === '上午', `what the owner said is kept: ${JSON.stringify(ticket)}`);
+  check(await alertText(page) === '', 'no error shown');
+});
+
 test('cashier finds a flat by its owner, takes what it owes in cash and opens the printable receipt', async ({ page }) => {
   // A flat of 旺角家园 with overdue bills, not one of the owner portal test's flats.
   const cashier = await as('cashier@hemu.demo');

@@ -104,6 +104,17 @@ extend({
     'staff.priority.p2': 'P2 紧急',
     'staff.priority.p3': 'P3 一般',
     'staff.priority.p4': 'P4 不急',
+    'staff.phone.title': '代业主报修',
+    'staff.phone.intro': '业主打电话来报修：先找到他家，再记下情况。',
+    'staff.phone.owner': '来电的业主',
+    'staff.phone.category': '类别',
+    'staff.phone.location': '在哪里',
+    'staff.phone.place': '具体位置',
+    'staff.phone.description': '业主说的情况',
+    'staff.phone.urgency': '紧急程度',
+    'staff.phone.visit': '方便上门的时间',
+    'staff.phone.submit': '登记报修',
+    'staff.phone.filed': '已登记工单 #{id}',
     'staff.urgency.low': '不急',
     'staff.urgency.normal': '一般',
     'staff.urgency.urgent': '紧急',
@@ -121,11 +132,11 @@ extend({
     'staff.event.cost': '费用',
     'staff.event.escalated': '超时上报',
     'staff.cashier.title': '收银台',
-    'staff.cashier.find': '查找房屋',
-    'staff.cashier.q': '房号或业主姓名、电话',
-    'staff.cashier.q_hint': '例如 101、王建国、13902000000',
-    'staff.cashier.found': '找到 {count} 户',
-    'staff.cashier.units_caption': '找到的房屋',
+    'staff.find.find': '查找房屋',
+    'staff.find.q': '房号或业主姓名、电话',
+    'staff.find.q_hint': '例如 101、王建国、13902000000',
+    'staff.find.found': '找到 {count} 户',
+    'staff.find.units_caption': '找到的房屋',
     'staff.cashier.unit_title': '收款',
     'staff.cashier.balance': '欠费与预存',
     'staff.cashier.owed': '今日应缴（含滞纳金）',
@@ -413,6 +424,17 @@ extend({
     'staff.priority.p2': 'P2 urgent',
     'staff.priority.p3': 'P3 normal',
     'staff.priority.p4': 'P4 can wait',
+    'staff.phone.title': 'File a repair for an owner who phoned',
+    'staff.phone.intro': 'An owner phones in a repair: find their flat first, then note what they say.',
+    'staff.phone.owner': 'The owner who called',
+    'staff.phone.category': 'Category',
+    'staff.phone.location': 'Where',
+    'staff.phone.place': 'Exact place',
+    'staff.phone.description': 'What the owner says',
+    'staff.phone.urgency': 'Urgency',
+    'staff.phone.visit': 'When a visit suits them',
+    'staff.phone.submit': 'File the repair',
+    'staff.phone.filed': 'Ticket #{id} filed',
     'staff.urgency.low': 'Can wait',
     'staff.urgency.normal': 'Normal',
     'staff.urgency.urgent': 'Urgent',
@@ -430,11 +452,11 @@ extend({
     'staff.event.cost': 'Cost',
     'staff.event.escalated': 'Escalated as late',
     'staff.cashier.title': 'Cashier desk',
-    'staff.cashier.find': 'Find a unit',
-    'staff.cashier.q': 'Unit number, or owner\'s name or phone',
-    'staff.cashier.q_hint': 'For example 101, 王建国, 13902000000',
-    'staff.cashier.found': '{count} units found',
-    'staff.cashier.units_caption': 'Units found',
+    'staff.find.find': 'Find a unit',
+    'staff.find.q': 'Unit number, or owner\'s name or phone',
+    'staff.find.q_hint': 'For example 101, 王建国, 13902000000',
+    'staff.find.found': '{count} units found',
+    'staff.find.units_caption': 'Units found',
     'staff.cashier.unit_title': 'Payment',
     'staff.cashier.balance': 'Owed and prepaid',
     'staff.cashier.owed': 'Owed today (with late fees)',
@@ -720,6 +742,7 @@ function badge(kind, key) {
 
 const OPEN = ['submitted', 'accepted', 'assigned', 'in_progress', 'on_hold', 'reopened'];
 const STATUSES = [...OPEN, 'resolved', 'closed', 'cancelled', 'rejected'];
+const URGENCIES = ['low', 'normal', 'urgent', 'emergency'];
 const CATEGORIES = ['gas', 'plumbing', 'roof_leak', 'electrical', 'elevator', 'fire_safety', 'street_lights', 'barrier_free', 'parking', 'walls', 'doors', 'other'];
 const PRIORITIES = ['p1', 'p2', 'p3', 'p4'];
 
@@ -811,7 +834,7 @@ page('/staff/tickets', {
   roles: DESK, title: 'staff.tickets.title', nav: true, home: true,
   async render(main, params, query) {
     const [compounds, found] = await Promise.all([api('GET', '/compounds'), ticketQueue(query)]);
-    show(main, ticketFilters(query, compounds));
+    show(main, h('p', {}, h('a', { href: '#/staff/tickets/new' }, t('staff.phone.title'))), ticketFilters(query, compounds));
     if (query.get('view') === 'list') {
       show(main, table('staff.tickets.list_caption',
         ['staff.ticket.ticket', 'staff.ticket.unit', 'staff.ticket.priority', 'staff.ticket.status', 'staff.ticket.deadline', 'staff.ticket.assignee'],
@@ -835,6 +858,46 @@ page('/staff/tickets', {
       })));
     }
     show(main, nextPage('/staff/tickets', query, found.next));
+  },
+});
+
+// Many owners are elderly and phone the desk rather than use the portal: the desk files the
+// repair for them, naming which owner of the flat called.
+page('/staff/tickets/new', {
+  roles: DESK, title: 'staff.phone.title',
+  async render(main, params, query) {
+    const unitId = Number(query.get('unit'));
+    if (!unitId) {
+      show(main, h('p', {}, t('staff.phone.intro')));
+      return flatSearch(main, '/staff/tickets/new', query, (unit) => `/staff/tickets/new?unit=${unit.id}`);
+    }
+    const unit = await api('GET', `/units/${unitId}`);
+    main.querySelector('h1').append(' · ', unit.label);
+    const form = h('form', { class: 'card narrow' },
+      unit.owners.length > 0 && field('staff.phone.owner', 'select', { name: 'owner_id' },
+        unit.owners.map((o) => h('option', { value: o.owner.id }, o.owner.name))),
+      field('staff.phone.category', 'select', { name: 'category' }, options('staff.category', CATEGORIES, 'plumbing')),
+      h('fieldset', {}, h('legend', {}, t('staff.phone.location')),
+        ['in_unit', 'common_area'].map((l, i) => h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'location', value: l, checked: i === 0 }), t(`staff.location.${l}`)))),
+      field('staff.phone.place', 'input', { name: 'place', type: 'text', maxlength: 200 }),
+      field('staff.phone.description', 'textarea', { name: 'description', required: true, maxlength: 2000 }),
+      field('staff.phone.urgency', 'select', { name: 'urgency' }, options('staff.urgency', URGENCIES, 'normal')),
+      field('staff.phone.visit', 'input', { name: 'preferred_visit', type: 'text', maxlength: 200 }),
+      h('button', { type: 'submit', class: 'primary' }, t('staff.phone.submit')));
+    show(main, onSubmit(form, async (data) => {
+      const ticket = await api('POST', '/tickets', {
+        unit_id: unit.id,
+        owner_id: data.get('owner_id') ? Number(data.get('owner_id')) : null,
+        category: data.get('category'),
+        location: data.get('location'),
+        place: data.get('place').trim() || null,
+        description: data.get('description').trim(),
+        urgency: data.get('urgency'),
+        preferred_visit: data.get('preferred_visit').trim() || null,
+      });
+      notify(t('staff.phone.filed', { id: ticket.id }));
+      go(`/staff/tickets/${ticket.id}`);
+    }));
   },
 });
 
@@ -991,22 +1054,27 @@ function conversation(detail, here) {
 
 const DESK_METHODS = ['cash', 'bank_transfer', 'pos'];
 
+/** Finding a flat of a compound by its number or an owner's name or phone: the form (on the
+ *  page at `path`), then the flats found, each linked to `linkOf(unit)`. The cashier desk and a
+ *  repair taken over the phone both start here. */
+async function flatSearch(main, path, query, linkOf) {
+  const { compounds, compound } = await compoundChoice(query);
+  const q = query.get('q') || '';
+  const form = h('form', { class: 'card', role: 'search', 'aria-label': t('staff.find.find') },
+    compoundSelect(compounds, compound),
+    field('staff.find.q', 'input', { name: 'q', type: 'search', value: q, required: true, maxlength: 50 }, [], t('staff.find.q_hint')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('staff.find.find'))));
+  show(main, onSubmit(form, (data) => go(`${path}?${queryOf(data)}`)));
+  if (!q || !compound) return;
+  const found = await api('GET', `/units?${new URLSearchParams({ compound_id: compound.id, q, per_page: 50 })}`);
+  show(main, h('p', { role: 'status' }, t('staff.find.found', { count: found.total })),
+    found.items.length > 0 && table('staff.find.units_caption', ['staff.unit.label', 'staff.unit.owners', 'staff.unit.area'],
+      found.items.map((unit) => [h('a', { href: `#${linkOf(unit)}` }, unit.label), owners(unit), unit.area ? `${unit.area} m²` : ''])));
+}
+
 page('/staff/cashier', {
   roles: CASHIERS, title: 'staff.cashier.title', nav: true, home: true,
-  async render(main, params, query) {
-    const { compounds, compound } = await compoundChoice(query);
-    const q = query.get('q') || '';
-    const form = h('form', { class: 'card', role: 'search', 'aria-label': t('staff.cashier.find') },
-      compoundSelect(compounds, compound),
-      field('staff.cashier.q', 'input', { name: 'q', type: 'search', value: q, required: true, maxlength: 50 }, [], t('staff.cashier.q_hint')),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('staff.cashier.find'))));
-    show(main, onSubmit(form, (data) => go(`/staff/cashier?${queryOf(data)}`)));
-    if (!q || !compound) return;
-    const found = await api('GET', `/units?${new URLSearchParams({ compound_id: compound.id, q, per_page: 50 })}`);
-    show(main, h('p', { role: 'status' }, t('staff.cashier.found', { count: found.total })),
-      found.items.length > 0 && table('staff.cashier.units_caption', ['staff.unit.label', 'staff.unit.owners', 'staff.unit.area'],
-        found.items.map((unit) => [h('a', { href: `#/staff/cashier/units/${unit.id}` }, unit.label), owners(unit), unit.area ? `${unit.area} m²` : ''])));
-  },
+  render: (main, params, query) => flatSearch(main, '/staff/cashier', query, (unit) => `/staff/cashier/units/${unit.id}`),
 });
 
 page('/staff/cashier/units/:id', {
@@ -1223,7 +1291,7 @@ page('/staff/registry', {
         compoundSelect(compounds, compound),
         field('staff.registry.building', 'select', { name: 'building_id' }, [h('option', { value: '' }, t('staff.any')),
           buildings.map((b) => h('option', { value: b.id, selected: String(b.id) === query.get('building_id') }, b.name))]),
-        field('staff.cashier.q', 'input', { name: 'q', type: 'search', value: query.get('q') || '', maxlength: 50 })),
+        field('staff.find.q', 'input', { name: 'q', type: 'search', value: query.get('q') || '', maxlength: 50 })),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('staff.filter'))));
     onSubmit(form, (data) => go(`/staff/registry?${queryOf(data)}`));
     const pages = Math.max(1, Math.ceil(units.total / PER_PAGE));
