@@ -94,6 +94,21 @@ test('technician starts and resolves the ticket from their list', async ({ page 
   check(ticket.status === 'resolved' && ticket.assignee_id === technician.user_id, `the API agrees: ${ticket.status}`);
 });
 
+test('the desk records the follow-up call of the resolved ticket', async ({ page }) => {
+  await login(page, 'dispatcher@hemu.demo');
+  await open(page, `/staff/tickets/${ticketId}`);
+  await page.locator('#ticket-status', { hasText: '已修好，待业主确认' }).waitFor();
+  const said = '业主说地漏通了，很满意';
+  await page.getByLabel('回访记录').fill(said);
+  await page.getByRole('button', { name: '记下回访' }).click();
+  await announced(page, `工单 #${ticketId} 的回访已记下`);
+  await page.locator('#ticket-follow-up', { hasText: said }).waitFor();
+  check((await page.locator('ol.history').innerText()).includes(`回访 · ${said}`), 'the call is in the history');
+  await accessible(page, 'followed-up ticket');
+  const { ticket } = await (await as('dispatcher@hemu.demo')).call('GET', `/tickets/${ticketId}`);
+  check(ticket.follow_up === said, `the API keeps what the owner said: ${ticket.follow_up}`);
+});
+
 test("a staff link opened under an owner's login says whose page it is and keeps the link across a new login", async ({ page }) => {
   const owner = await as('owner@wangjiao.demo');
   const [unit] = await owner.call('GET', '/me/units');

@@ -52,6 +52,11 @@ extend({
     'staff.ticket.unassigned': '未派工',
     'staff.ticket.reason': '原因',
     'staff.ticket.rating': '业主评价',
+    'staff.ticket.follow_up': '回访',
+    'staff.follow_up.note': '回访记录',
+    'staff.follow_up.hint': '业主怎么说：修好了没有，满不满意',
+    'staff.follow_up.submit': '记下回访',
+    'staff.follow_up.done': '工单 #{id} 的回访已记下',
     'staff.ticket.actions': '操作',
     'staff.ticket.workflow': '处理',
     'staff.ticket.moved': '工单 #{id} 已改为：{status}',
@@ -372,6 +377,11 @@ extend({
     'staff.ticket.unassigned': 'Not assigned',
     'staff.ticket.reason': 'Reason',
     'staff.ticket.rating': 'Owner\'s rating',
+    'staff.ticket.follow_up': 'Follow-up call',
+    'staff.follow_up.note': 'What the owner said on the follow-up call',
+    'staff.follow_up.hint': 'Is it fixed? Are they satisfied?',
+    'staff.follow_up.submit': 'Record the follow-up call',
+    'staff.follow_up.done': 'Follow-up call of ticket #{id} recorded',
     'staff.ticket.actions': 'Actions',
     'staff.ticket.workflow': 'Next steps',
     'staff.ticket.moved': 'Ticket #{id} is now: {status}',
@@ -948,7 +958,8 @@ page('/staff/tickets/:id', {
           h('dt', {}, t('staff.ticket.deadline')), h('dd', {}, deadline(ticket)),
           h('dt', {}, t('staff.ticket.assignee')), h('dd', { id: 'ticket-assignee' }, assigneeNamed(ticket, detail.history)),
           ticket.reason && [h('dt', {}, t('staff.ticket.reason')), h('dd', {}, ticket.reason)],
-          ticket.rating && [h('dt', {}, t('staff.ticket.rating')), h('dd', {}, `${ticket.rating}/5 ${ticket.rating_comment || ''}`)])),
+          ticket.rating && [h('dt', {}, t('staff.ticket.rating')), h('dd', {}, `${ticket.rating}/5 ${ticket.rating_comment || ''}`)],
+          ticket.follow_up && [h('dt', {}, t('staff.ticket.follow_up')), h('dd', { id: 'ticket-follow-up' }, ticket.follow_up)])),
       await workflow(ticket, here),
       photos(detail.photos),
       conversation(detail, here),
@@ -992,8 +1003,22 @@ async function workflow(ticket, here) {
     });
   });
   if (side() === 'desk' && ASSIGNABLE.includes(ticket.status)) forms.push(await assignForm(ticket, here));
+  if (side() === 'desk' && ['resolved', 'closed'].includes(ticket.status)) forms.push(followUpForm(ticket, here));
   if (forms.length === 0) return null;
   return h('section', { 'aria-labelledby': 'ticket-workflow' }, h('h2', { id: 'ticket-workflow' }, t('staff.ticket.workflow')), h('div', { class: 'cards' }, forms));
+}
+
+/** The follow-up call (回访) once the work is done: what the owner said. A call may be made
+ *  again (no one answered the first time); the latest note shows, every call is in the history. */
+function followUpForm(ticket, here) {
+  const form = h('form', { class: 'card' },
+    field('staff.follow_up.note', 'textarea', { name: 'note', required: true, rows: 2, maxlength: 2000 }, [], t('staff.follow_up.hint')),
+    h('button', { type: 'submit', class: 'primary' }, t('staff.follow_up.submit')));
+  return onSubmit(form, async (data) => {
+    await api('POST', `/tickets/${ticket.id}/follow-up`, { note: data.get('note').trim() });
+    notify(t('staff.follow_up.done', { id: ticket.id }));
+    go(here);
+  });
 }
 
 /** The dispatcher picks a technician of the compound's groups, or lets the group that takes
