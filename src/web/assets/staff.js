@@ -177,6 +177,17 @@ extend({
     'staff.payment.status': '状态',
     'staff.payment.posted': '有效',
     'staff.payment.reversed': '已冲正',
+    'staff.refund.title': '退还预存款',
+    'staff.refund.amount': '退还金额（元）',
+    'staff.refund.method': '退款方式',
+    'staff.refund.reason': '原因',
+    'staff.refund.submit': '确认退款',
+    'staff.refund.done': '已退还 {amount}，预存余额 {left}',
+    'staff.reversal.title': '冲正这笔收款',
+    'staff.reversal.intro': '款项没有到账（如银行转账退回）时才冲正：相关账单重新待缴，收据作废。',
+    'staff.reversal.reason': '冲正原因',
+    'staff.reversal.submit': '确认冲正并作废收据',
+    'staff.reversal.done': '已冲正，收据 {number} 已作废',
     'staff.receipt.title': '收据',
     'staff.receipt.heading': '物业费收据',
     'staff.receipt.number': '收据编号',
@@ -502,6 +513,17 @@ extend({
     'staff.payment.status': 'Status',
     'staff.payment.posted': 'Valid',
     'staff.payment.reversed': 'Reversed',
+    'staff.refund.title': 'Pay back prepaid money',
+    'staff.refund.amount': 'Amount to pay back (元)',
+    'staff.refund.method': 'Paid back by',
+    'staff.refund.reason': 'Reason',
+    'staff.refund.submit': 'Pay it back',
+    'staff.refund.done': '{amount} paid back; {left} still prepaid',
+    'staff.reversal.title': 'Reverse this payment',
+    'staff.reversal.intro': 'Only when the money did not arrive (a bounced transfer): its bills are owed again and the receipt is voided.',
+    'staff.reversal.reason': 'Why it is reversed',
+    'staff.reversal.submit': 'Reverse it and void the receipt',
+    'staff.reversal.done': 'Reversed; receipt {number} is void',
     'staff.receipt.title': 'Receipt',
     'staff.receipt.heading': 'property fee receipt',
     'staff.receipt.number': 'Receipt number',
@@ -1114,14 +1136,10 @@ page('/staff/cashier/units/:id', {
       field('staff.cashier.method', 'select', { name: 'method' }, options('staff.method', DESK_METHODS, 'cash')),
       field('staff.cashier.amount', 'input', { name: 'amount', inputmode: 'decimal', required: true, autocomplete: 'off', value: Number(balance.owed) > 0 ? balance.owed : '' }, [], t('staff.cashier.amount_hint')),
       h('button', { type: 'submit', class: 'primary' }, t('staff.cashier.submit')));
-    // One Idempotency-Key per payment the cashier means: sent again after a lost answer, it is
-    // booked once; a changed amount or method is another payment, with a key of its own.
-    let attempt = { body: '', key: '' };
+    const keyFor = keyPerIntent();
     onSubmit(form, async (data) => {
       const asked = { method: data.get('method'), amount: data.get('amount').trim() };
-      const body = JSON.stringify(asked);
-      if (body !== attempt.body) attempt = { body, key: idempotencyKey() };
-      const payment = await api('POST', `/units/${unit.id}/payments`, asked, { 'Idempotency-Key': attempt.key });
+      const payment = await api('POST', `/units/${unit.id}/payments`, asked, { 'Idempotency-Key': keyFor(asked) });
       notify(t('staff.cashier.paid', { amount: money(payment.amount), number: payment.receipt.number }));
       go(`/staff/payments/${payment.id}/receipt`);
     });
@@ -1134,10 +1152,56 @@ page('/staff/cashier/units/:id', {
           h('dt', {}, t('staff.cashier.owed')), h('dd', { class: 'amount big' }, money(balance.owed)),
           h('dt', {}, t('staff.cashier.prepaid')), h('dd', { class: 'amount' }, money(balance.prepaid)))),
       form,
+      Number(balance.prepaid) > 0 && refundForm(unit, balance),
       open.length === 0 ? h('p', {}, t('staff.cashier.no_bills')) : billsTable(open),
       payments.length > 0 && paymentsTable(payments));
   },
 });
+
+/** An Idempotency-Key per thing the user means: the same request sent again (after a lost
+ *  answer) keeps its key and is done once; a changed one is another request, with its own key. */
+function keyPerIntent() {
+  let attempt = { body: '', key: '' };
+  return (asked) => {
+    const body = JSON.stringify(asked);
+    if (body !== attempt.body) attempt = { body, key: idempotencyKey() };
+    return attempt.key;
+  };
+}
+
+/** Paying prepaid money back (an owner moving out, an overpayment). */
+function refundForm(unit, balance) {
+  const form = h('form', { class: 'card narrow', 'aria-labelledby': 'refund-prepaid' },
+    h('h2', { id: 'refund-prepaid' }, t('staff.refund.title')),
+    field('staff.refund.amount', 'input', { name: 'amount', inputmode: 'decimal', required: true, autocomplete: 'off', value: balance.prepaid }),
+    field('staff.refund.method', 'select', { name: 'method' }, options('staff.method', ['cash', 'bank_transfer'], 'cash')),
+    field('staff.refund.reason', 'input', { name: 'reason', type: 'text', required: true, maxlength: 500 }),
+    h('button', { type: 'submit' }, t('staff.refund.submit')));
+  const keyFor = keyPerIntent();
+  return onSubmit(form, async (data) => {
+    const asked = { amount: data.get('amount').trim(), method: data.get('method'), reason: data.get('reason').trim() };
+    const refund = await api('POST', `/units/${unit.id}/refunds`, asked, { 'Idempotency-Key': keyFor(asked) });
+    notify(t('staff.refund.done', { amount: money(refund.amount), left: money(refund.prepaid_balance) }));
+    go(`/staff/cashier/units/${unit.id}`);
+  });
+}
+
+/** A manager reverses a payment that did not hold (a bounced transfer): its bills reopen and
+ *  its receipt is voided, with the reason on it. */
+function reversalForm(payment) {
+  const form = h('form', { class: 'card narrow', 'aria-labelledby': 'reverse-payment' },
+    h('h2', { id: 'reverse-payment' }, t('staff.reversal.title')),
+    h('p', {}, t('staff.reversal.intro')),
+    field('staff.reversal.reason', 'input', { name: 'reason', type: 'text', required: true, maxlength: 500 }),
+    h('button', { type: 'submit' }, t('staff.reversal.submit')));
+  const keyFor = keyPerIntent();
+  return onSubmit(form, async (data) => {
+    const asked = { reason: data.get('reason').trim() };
+    await api('POST', `/payments/${payment.id}/reversal`, asked, { 'Idempotency-Key': keyFor(asked) });
+    notify(t('staff.reversal.done', { number: payment.receipt ? payment.receipt.number : payment.id }));
+    go(`/staff/payments/${payment.id}/receipt`);
+  });
+}
 
 function billsTable(bills) {
   const wrap = table('staff.cashier.bills_caption',
@@ -1184,7 +1248,8 @@ page('/staff/payments/:id/receipt', {
             const bill = billOf.get(a.bill_id);
             return [bill ? bill.period : '', bill ? bill.fee_item : '', h('span', { class: 'amount' }, money(a.principal)), h('span', { class: 'amount' }, money(a.late_fee))];
           })),
-        Number(payment.to_prepaid) > 0 && h('p', {}, t('staff.receipt.to_prepaid', { amount: money(payment.to_prepaid) }))));
+        Number(payment.to_prepaid) > 0 && h('p', {}, t('staff.receipt.to_prepaid', { amount: money(payment.to_prepaid) }))),
+      payment.status === 'posted' && MANAGERS.includes(session().me.role) && reversalForm(payment));
   },
 });
 
