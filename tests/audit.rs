@@ -842,13 +842,15 @@ async fn the_books_and_the_logs_refuse_changes_at_the_database_itself() {
     guarded.sort();
     assert_eq!(guarded, ["ballots", "fund_movements", "journal_entries", "journal_lines", "staff_actions", "ticket_events"]);
 
-    // The books built above wrote the journal and the staff log: none of it can be rewritten.
-    for table in ["journal_entries", "journal_lines", "staff_actions"] {
-        assert!(count(table).await > 0, "the books wrote {table}");
+    // The books built above wrote the journal and the staff log; a ticket filed writes its history.
+    let unit = b.t.unit_id;
+    post(app, "/tickets", b.t.token(Role::Dispatcher), json!({ "unit_id": unit, "category": "doors", "location": "in_unit", "description": "门锁坏了" })).await;
+    for table in ["journal_entries", "journal_lines", "staff_actions", "ticket_events"] {
+        assert!(count(table).await > 0, "{table} has rows to protect");
     }
     for table in &guarded {
         let before = count(table).await;
-        if before == 0 {
+        if before == 0 && !postgres {
             continue; // SQLite's guards are per row: with no row there is nothing to refuse.
         }
         let mut changes = vec![format!("UPDATE {table} SET id = id + 0"), format!("DELETE FROM {table}")];

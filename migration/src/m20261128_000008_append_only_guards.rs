@@ -2,8 +2,8 @@
 //! lines, the maintenance fund's sub-ledgers, ticket histories, ballots and the staff action
 //! log. From here the database refuses an UPDATE or DELETE of them too (on PostgreSQL also a
 //! TRUNCATE), so a slip at the SQL prompt or a wrong script cannot rewrite history. Whoever owns
-//! the database can still lift the guard; the journal's hash chain and the fund's check are what
-//! then show the change.
+//! the database can still lift the guard: a change to the journal or the fund's sub-ledgers then
+//! shows in the hash chain and the fund check; the other tables rest on who owns the database.
 use sea_orm_migration::{
     prelude::*,
     sea_orm::{ConnectionTrait, DatabaseBackend},

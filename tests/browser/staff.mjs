@@ -92,6 +92,10 @@ test('technician starts and resolves the ticket from their list', async ({ page 
   const desk = await as('dispatcher@hemu.demo');
   const { ticket } = await desk.call('GET', `/tickets/${ticketId}`);
   check(ticket.status === 'resolved' && ticket.assignee_id === technician.user_id, `the API agrees: ${ticket.status}`);
+
+  // The desk's page for filing a phoned-in repair is not a ticket called "new".
+  await open(page, '/staff/tickets/new');
+  check((await page.locator('main h1').innerText()) === '这个页面要换个账号打开', `a technician is told the page is the desk's, got ${await page.locator('main h1').innerText()}`);
 });
 
 test('the desk records the follow-up call of the resolved ticket', async ({ page }) => {

@@ -269,7 +269,6 @@ impl Tenant {
     }
 }
 
-/// Today in the fixtures' compounds (Asia/Shanghai).
 /// Lifts the database's append-only guard from `table`, as whoever owns the database could, so
 /// that a test can change its rows behind the service's back.
 pub async fn lift_append_only_guard(db: &impl ConnectionTrait, table: &str) {
@@ -282,6 +281,7 @@ pub async fn lift_append_only_guard(db: &impl ConnectionTrait, table: &str) {
     }
 }
 
+/// Today in the fixtures' compounds (Asia/Shanghai).
 pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
 }

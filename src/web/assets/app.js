@@ -255,7 +255,11 @@ async function route() {
   if (path === '/') {
     target = homeOf(role);
   } else {
-    for (const p of pages) {
+    // A path without parameters names its pages and no other ('/staff/tickets/new' is not the
+    // ticket "new" of '/staff/tickets/:id'); a path may be registered once per set of roles.
+    const named = pages.filter((p) => p.names.length === 0 && p.pattern.test(path));
+    const candidates = named.length > 0 ? named : pages.filter((p) => p.names.length > 0);
+    for (const p of candidates) {
       const m = path.match(p.pattern);
       if (m && !p.roles.includes(role)) othersPage ??= p;
       if (m && p.roles.includes(role)) {

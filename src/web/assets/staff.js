@@ -914,7 +914,7 @@ page('/staff/tickets/new', {
       field('staff.phone.place', 'input', { name: 'place', type: 'text', maxlength: 200 }),
       field('staff.phone.description', 'textarea', { name: 'description', required: true, maxlength: 2000 }),
       field('staff.phone.urgency', 'select', { name: 'urgency' }, options('staff.urgency', URGENCIES, 'normal')),
-      field('staff.phone.visit', 'input', { name: 'preferred_visit', type: 'text', maxlength: 200 }),
+      field('staff.phone.visit', 'input', { name: 'preferred_visit', type: 'text', maxlength: 100 }),
       h('button', { type: 'submit', class: 'primary' }, t('staff.phone.submit')));
     show(main, onSubmit(form, async (data) => {
       const ticket = await api('POST', '/tickets', {
@@ -1249,7 +1249,8 @@ page('/staff/payments/:id/receipt', {
             return [bill ? bill.period : '', bill ? bill.fee_item : '', h('span', { class: 'amount' }, money(a.principal)), h('span', { class: 'amount' }, money(a.late_fee))];
           })),
         Number(payment.to_prepaid) > 0 && h('p', {}, t('staff.receipt.to_prepaid', { amount: money(payment.to_prepaid) }))),
-      payment.status === 'posted' && MANAGERS.includes(session().me.role) && reversalForm(payment));
+      // Drawn from prepaid money, a payment moved nothing in: there is nothing to reverse.
+      payment.status === 'posted' && payment.method !== 'prepaid' && MANAGERS.includes(session().me.role) && reversalForm(payment));
   },
 });
 
