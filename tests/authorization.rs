@@ -267,6 +267,7 @@ const MATRIX: &[(&str, &str, Who)] = &[
     ("GET", "/notice-attachments/{id}", Who::Roles(NOTICE_VIEWERS)),
     ("GET", "/me/notices", Who::Roles(OWNERS)),
     ("POST", "/notices/{id}/read", Who::Roles(OWNERS)),
+    ("GET", "/me/notice-preferences", Who::Roles(OWNERS)),
     ("PUT", "/me/notice-preferences", Who::Roles(OWNERS)),
     // The committee's audit desk: every report as JSON and CSV, read-only; the annual pack
     // published as a disclosure notice.
@@ -1020,6 +1021,7 @@ async fn call_for(app: &TestApp, method: &str, path: &str, target: &Company, cal
             let notice = fresh_written_notice(app, target, Manager, true).await;
             plain(at(notice["id"].as_i64().unwrap())).expecting(json!({ "id": notice["id"], "read": true }))
         }
+        ("GET", "/me/notice-preferences") => plain(path.into()),
         ("PUT", "/me/notice-preferences") => json_call(path.into(), json!({ "email_every_notice": true })).expecting(json!({ "email_every_notice": true })),
         // The audit desk. Reports of the fixture compound: the property fee billed for
         // `BILLED_PERIOD` today, the fixture owner's fund deposit, a fresh draft project.

@@ -88,9 +88,15 @@ async fn notices_reach_their_audience_who_acknowledge_them_and_are_emailed_by_ur
     assert_eq!(read_flags, [("物业服务电话", false), ("垃圾分类", false), ("2栋停水", true)]);
     assert_eq!(pinned["pinned"], true);
 
-    // An owner who asks for every notice gets the next general one by email.
+    // An owner who asks for every notice gets the next general one by email; the choice reads back.
+    let (status, choice) = app.get("/me/notice-preferences", &first_owner).await;
+    assert_eq!((status, choice["email_every_notice"].as_bool()), (StatusCode::OK, Some(false)), "emergencies and outages only, at first: {choice}");
     let (status, choice) = app.request(Method::PUT, "/me/notice-preferences", Some(&first_owner), Some(json!({ "email_every_notice": true }))).await;
     assert_eq!((status, choice["email_every_notice"].as_bool()), (StatusCode::OK, Some(true)), "{choice}");
+    let (_, choice) = app.get("/me/notice-preferences", &first_owner).await;
+    assert_eq!(choice["email_every_notice"], true, "{choice}");
+    let (_, other) = app.get("/me/notice-preferences", &third_owner).await;
+    assert_eq!(other["email_every_notice"], false, "another owner's choice is their own: {other}");
     let next = notice(&app, manager, compound, json!({ "category": "general", "title": "消防演练", "body": "周六上午消防演练。" })).await;
     assert_eq!(notice_emails(&app, id_of(&next)).await, ["owner1@owners.test"]);
     // Expired notices leave the owners' list.

@@ -240,6 +240,12 @@ impl NoticesApi {
         Ok(Json(view(&self.0.db, &auth.0, notice, Some(true)).await?))
     }
 
+    /// Whether the owner gets every notice by email, or only emergencies and outages.
+    #[oai(path = "/me/notice-preferences", method = "get")]
+    async fn my_preferences(&self, auth: BearerAuth) -> Reply<EmailPreference> {
+        Ok(Json(EmailPreference { email_every_notice: super::email_preference(&self.0.db, &auth.0).await? }))
+    }
+
     /// Every notice by email, or only emergencies and outages (the default).
     #[oai(path = "/me/notice-preferences", method = "put")]
     async fn preferences(&self, auth: BearerAuth, body: JsonBody<EmailPreference>) -> Reply<EmailPreference> {

@@ -696,6 +696,13 @@ pub async fn acknowledge(db: &DatabaseConnection, actor: &Actor, id: i64) -> Res
 }
 
 /// Whether the owner receives every notice by email, or only emergencies and outages.
+/// The owner's choice, kept on each of their owner records (set together below).
+pub async fn email_preference(db: &DatabaseConnection, actor: &Actor) -> Result<bool> {
+    actor.require(Permission::ReadOwnNotices)?;
+    let owners = owner::Entity::find().filter(owner::Column::UserId.eq(actor.user_id)).all(db).await?;
+    Ok(owners.iter().any(|o| o.email_every_notice))
+}
+
 pub async fn set_email_preference(db: &DatabaseConnection, actor: &Actor, every_notice: bool) -> Result<()> {
     actor.require(Permission::ReadOwnNotices)?;
     owner::Entity::update_many()

@@ -139,6 +139,18 @@ test('owner acknowledges a notice and votes', async ({ page }) => {
   const again = page.locator('main article').filter({ hasText: title.replace(/\s*(未读|已读)$/, '') }).first();
   check((await again.locator('h2').innerText()).includes('已读'), `the notice stays read after a reload: ${await again.innerText()}`);
 
+  // Every notice by email, not only emergencies: ticked, saved, and still ticked after a reload.
+  const every = page.getByLabel('每条公告都发邮件给我');
+  check(!(await every.isChecked()), 'at first only emergencies and cuts come by email');
+  await every.check();
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.locator('#status', { hasText: '已保存：每条公告都会发邮件给您' }).waitFor();
+  check((await (await as(OWNER)).call('GET', '/me/notice-preferences')).email_every_notice === true, 'the API keeps the choice');
+  await page.reload();
+  await page.locator('main article').first().waitFor();
+  check(await page.getByLabel('每条公告都发邮件给我').isChecked(), 'the box stays ticked after a reload');
+  await accessible(page, 'notices with the email choice');
+
   await page.getByRole('navigation').getByRole('link', { name: '表决' }).click();
   const vote = page.locator('main article').first();
   await vote.waitFor();

@@ -160,6 +160,12 @@ extend({
     'owner.notices.read': '已读',
     'owner.notices.ack': '我已阅读',
     'owner.notices.published': '发布于 {when}',
+    'owner.notices.email_title': '邮件通知',
+    'owner.notices.email_every': '每条公告都发邮件给我',
+    'owner.notices.email_hint': '不勾选时，只有紧急通知和停水停电会发邮件。',
+    'owner.notices.email_save': '保存',
+    'owner.notices.email_all': '已保存：每条公告都会发邮件给您',
+    'owner.notices.email_urgent': '已保存：只有紧急通知和停水停电会发邮件给您',
     'owner.votes.title': '表决',
     'owner.votes.none': '目前没有需要您表决的事项。',
     'owner.votes.closes': '截止时间：{when}',
@@ -331,6 +337,12 @@ extend({
     'owner.notices.read': 'Read',
     'owner.notices.ack': 'I have read this',
     'owner.notices.published': 'Published {when}',
+    'owner.notices.email_title': 'Notices by email',
+    'owner.notices.email_every': 'Email me every notice',
+    'owner.notices.email_hint': 'Unticked, only emergencies and water or power cuts come by email.',
+    'owner.notices.email_save': 'Save',
+    'owner.notices.email_all': 'Saved: every notice will come by email',
+    'owner.notices.email_urgent': 'Saved: only emergencies and cuts will come by email',
     'owner.votes.title': 'Votes',
     'owner.votes.none': 'Nothing is waiting for your vote.',
     'owner.votes.closes': 'Closes {when}',
@@ -648,8 +660,8 @@ page('/owner/tickets/:id', {
 page('/owner/notices', {
   roles: OWNER, title: 'owner.notices.title', nav: true,
   render: async (main) => {
-    const notices = await api('GET', '/me/notices');
-    if (!notices.length) return main.append(h('p', {}, t('owner.notices.none')));
+    const [notices, preference] = await Promise.all([api('GET', '/me/notices'), api('GET', '/me/notice-preferences')]);
+    if (!notices.length) main.append(h('p', {}, t('owner.notices.none')));
     for (const n of notices) {
       const status = h('span', { class: `badge ${n.read ? 'paid' : 'open'}` }, t(n.read ? 'owner.notices.read' : 'owner.notices.unread'));
       const card = h('article', { class: 'card', 'aria-labelledby': `notice-${n.id}` },
@@ -674,6 +686,17 @@ page('/owner/notices', {
       }
       main.append(card);
     }
+    // Emergencies and outages always come by email too; everything else only if asked for.
+    main.append(h('section', { class: 'card', 'aria-labelledby': 'notice-email' },
+      h('h2', { id: 'notice-email' }, t('owner.notices.email_title')),
+      form([
+        h('label', { class: 'choice' }, h('input', { type: 'checkbox', name: 'every', checked: preference.email_every_notice }), t('owner.notices.email_every')),
+        h('p', { class: 'hint' }, t('owner.notices.email_hint')),
+        h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('owner.notices.email_save'))),
+      ], async (data) => {
+        const saved = await api('PUT', '/me/notice-preferences', { email_every_notice: data.get('every') === 'on' });
+        notify(t(saved.email_every_notice ? 'owner.notices.email_all' : 'owner.notices.email_urgent'));
+      })));
   },
 });
 
