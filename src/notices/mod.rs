@@ -695,14 +695,15 @@ pub async fn acknowledge(db: &DatabaseConnection, actor: &Actor, id: i64) -> Res
     Ok(notice)
 }
 
-/// Whether the owner receives every notice by email, or only emergencies and outages.
-/// The owner's choice, kept on each of their owner records (set together below).
+/// Whether the owner receives every notice by email, or only emergencies and outages: the choice
+/// is kept on each of their owner records, which [`set_email_preference`] sets together.
 pub async fn email_preference(db: &DatabaseConnection, actor: &Actor) -> Result<bool> {
     actor.require(Permission::ReadOwnNotices)?;
     let owners = owner::Entity::find().filter(owner::Column::UserId.eq(actor.user_id)).all(db).await?;
     Ok(owners.iter().any(|o| o.email_every_notice))
 }
 
+/// Sets whether the owner receives every notice by email, or only emergencies and outages.
 pub async fn set_email_preference(db: &DatabaseConnection, actor: &Actor, every_notice: bool) -> Result<()> {
     actor.require(Permission::ReadOwnNotices)?;
     owner::Entity::update_many()
