@@ -462,7 +462,7 @@ async fn least_loaded_member(db: &impl ConnectionTrait, ticket: &ticket::Model) 
         .into_iter()
         .find(|g| serde_json::from_str::<Vec<String>>(&g.categories).unwrap_or_default().contains(&ticket.category))
         .ok_or_else(|| Error::conflict("technician_id", format!("no technician group of this compound takes {} tickets: name a technician", ticket.category)))?;
-    let mut members: Vec<i64> = serde_json::from_str(&group.member_ids).unwrap_or_default();
+    let mut members = member_ids(&group);
     members.sort_unstable();
     let mut best: Option<(u64, user::Model)> = None;
     for member in members {
@@ -864,9 +864,13 @@ pub struct TechnicianGroup {
     pub members: Vec<(i64, String)>,
 }
 
+/// A group's members' user ids, as the group lists them.
+fn member_ids(group: &technician_group::Model) -> Vec<i64> {
+    serde_json::from_str(&group.member_ids).unwrap_or_default()
+}
+
 /// The groups with their members' names, read in one query.
 async fn with_member_names(db: &impl ConnectionTrait, groups: Vec<technician_group::Model>) -> Result<Vec<TechnicianGroup>> {
-    let member_ids = |g: &technician_group::Model| serde_json::from_str::<Vec<i64>>(&g.member_ids).unwrap_or_default();
     let ids: Vec<i64> = groups.iter().flat_map(member_ids).collect();
     let names: HashMap<i64, String> =
         user::Entity::find().select_only().column(user::Column::Id).column(user::Column::Name).filter(user::Column::Id.is_in(ids)).into_tuple().all(db).await?.into_iter().collect();
