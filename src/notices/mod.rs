@@ -24,7 +24,7 @@ use crate::{
     jobs::Counts,
     mail::{self, NewEmail},
     registry::{self, Scope, ScopeKind},
-    types::{required_lines, required_text},
+    types::{optional_filter, required_lines, required_text},
 };
 use entity::{compound, notice, notice_attachment, notice_attachment_data, notice_read, owner};
 
@@ -603,7 +603,7 @@ pub async fn list(db: &impl ConnectionTrait, actor: &Actor, compound_id: i64, so
     actor.require(Permission::ReadNotices)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     let mut select = notice::Entity::find().filter(notice::Column::CompoundId.eq(compound.id));
-    if let Some(source) = source {
+    if let Some(source) = optional_filter("source", source)? {
         select = select.filter(notice::Column::Source.eq(source));
     }
     Ok(select.order_by_desc(notice::Column::Id).offset((page - 1) * per_page).limit(per_page).all(db).await?)

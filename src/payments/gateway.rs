@@ -141,7 +141,9 @@ async fn record(db: &impl sea_orm::ConnectionTrait, gateway: &str, order_id: Opt
     gateway_callback::ActiveModel {
         gateway: Set(gateway.into()),
         payment_order_id: Set(order_id),
-        payload: Set(String::from_utf8_lossy(body).chars().take(10_000).collect()),
+        // As text: bytes that are not UTF-8, and NUL (which PostgreSQL's text cannot hold), are
+        // kept as U+FFFD.
+        payload: Set(String::from_utf8_lossy(body).chars().take(10_000).map(|c| if c == '\0' { char::REPLACEMENT_CHARACTER } else { c }).collect()),
         signature_valid: Set(valid),
         outcome: Set(outcome.into()),
         created_at: Set(Utc::now()),

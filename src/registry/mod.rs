@@ -21,7 +21,7 @@ use crate::{
         tenancy::{find_visible, visible},
     },
     error::{Error, Result},
-    types::{Area, Email, IdNumber, Phone, required_text},
+    types::{Area, Email, IdNumber, Phone, optional_filter, required_text},
 };
 use entity::{building, company, compound, owner, ownership, stairwell, unit};
 use rules::UnitUse;
@@ -398,7 +398,7 @@ pub async fn list_units(db: &impl ConnectionTrait, actor: &Actor, filter: UnitFi
     if let Some(held) = filter.developer_held {
         select = select.filter(unit::Column::DeveloperHeld.eq(held));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = optional_filter("q", filter.search.as_deref())? {
         let owned_by_match = Query::select()
             .column(ownership::Column::UnitId)
             .from(ownership::Entity)
@@ -573,7 +573,7 @@ pub async fn list_owners(
     if let Some(id) = compound_id {
         select = select.filter(owner::Column::CompoundId.eq(id));
     }
-    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = optional_filter("q", search)? {
         select = select.filter(owner_matches(actor, search));
     }
     let total = select.clone().count(db).await?;
