@@ -1,5 +1,5 @@
 //! The HTTP API under load on PostgreSQL. A city-scale slice of data: 3,000 compounds with
-//! 1,000,000 tickets (about a third open); in the first `--billed-compounds` of them, 330 units
+//! 1,000,000 tickets (about a third open, the closed ones due up to a year ago); in the first `--billed-compounds` of them, 330 units
 //! each with an owner, a property fee with a late fee, and a year of bills made by the real bill
 //! run (with its ledger entries). The real server runs on port 0 and a load generator in this
 //! process keeps `--concurrency` requests in flight for `--seconds` against each of:
@@ -102,7 +102,8 @@ async fn main() {
                (ARRAY['gas','plumbing','roof_leak','electrical','elevator','fire_safety','street_lights','barrier_free','parking','walls','doors','other'])[1 + g % 12], \
                'in_unit', NULL, '厨房水管漏水，请尽快处理 ' || g, 'normal', NULL, \
                CASE WHEN (g / {COMPOUNDS}) % 3 = 0 THEN (ARRAY['submitted','accepted','assigned','in_progress','on_hold'])[1 + (g / {COMPOUNDS} / 3) % 5] ELSE 'closed' END, \
-               'p3', NULL, 1, now() + make_interval(mins => g % 5000), now() + make_interval(mins => g % 50000), now() + make_interval(mins => g % 50000), \
+               'p3', NULL, 1, now() + make_interval(mins => g % 5000), now() + make_interval(mins => g % 50000), \
+               CASE WHEN (g / {COMPOUNDS}) % 3 = 0 THEN now() + make_interval(mins => g % 50000) ELSE now() - make_interval(mins => 50000 + g % 500000) END, \
                NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now() - make_interval(mins => g % 100000), now() \
              FROM generate_series(1, {tickets}) g"
         ),

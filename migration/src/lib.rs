@@ -9,6 +9,7 @@ mod m20261127_000005_funds_and_votes;
 mod m20261127_000006_notices_and_audit;
 mod m20261127_000007_ticket_counts_index;
 mod m20261128_000008_append_only_guards;
+mod m20261128_000009_open_tickets_index;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_notices_and_audit::Migration),
             Box::new(m20261127_000007_ticket_counts_index::Migration),
             Box::new(m20261128_000008_append_only_guards::Migration),
+            Box::new(m20261128_000009_open_tickets_index::Migration),
         ]
     }
 }

@@ -818,11 +818,16 @@ pub async fn queue(db: &impl ConnectionTrait, actor: &Actor, filter: QueueFilter
         .all(db)
         .await?;
     let counts = counted.into_iter().filter_map(|(status, n)| Some((Status::parse(&status)?, n as u64))).collect();
-    let statuses: Vec<&str> = match filter.status {
-        Some(status) => vec![status.as_str()],
-        None => Status::OPEN.iter().map(|s| s.as_str()).collect(),
+    let wanted = match filter.status {
+        Some(status) => ticket::Column::Status.eq(status.as_str()),
+        // Written into the SQL, not bound: the planner then sees that this is the filter of the
+        // open-tickets index (migration 000009) and reads the page from it, past no closed ticket.
+        None => {
+            use sea_orm::sea_query::ExprTrait;
+            Expr::col((ticket::Entity, ticket::Column::Status)).is_in(Status::OPEN.map(|s| Expr::Constant(s.as_str().into())))
+        }
     };
-    let mut select = ticket::Entity::find().filter(scope).filter(ticket::Column::Status.is_in(statuses));
+    let mut select = ticket::Entity::find().filter(scope).filter(wanted);
     if let Some((due, id)) = after.map(parse_cursor).transpose()? {
         select = select.filter(
             Condition::any().add(ticket::Column::DueAt.gt(due)).add(Condition::all().add(ticket::Column::DueAt.eq(due)).add(ticket::Column::Id.gt(id))),
