@@ -1196,6 +1196,13 @@ async fn automatic_assignment_goes_to_the_least_loaded_member_of_the_category_gr
     let (_, auto) = assign(&app, desk, fourth, 2, None).await;
     assert_eq!(auto["assignee_id"].as_i64(), Some(idle), "{auto}");
 
+    // The queue names the technicians its page's tickets are assigned to, each once, by id.
+    let (_, page) = app.get(&format!("/tickets?compound_id={}", t.compound_id), desk).await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(4), "{page}");
+    assert_eq!(page["assignees"], json!([{ "id": busy, "name": "plumber1" }, { "id": idle, "name": "plumber2" }]), "{page}");
+    let (_, page) = app.get(&format!("/tickets?compound_id={}&assignee_id={idle}", t.compound_id), desk).await;
+    assert_eq!(page["assignees"], json!([{ "id": idle, "name": "plumber2" }]), "{page}");
+
     // No group takes elevators: name a technician.
     let lift = id_of(&file_simple(&app, &t, "elevator", "normal").await);
     go(&app, desk, lift, 1, "accepted", json!({})).await;

@@ -82,7 +82,11 @@ mod tests {
     use chrono::{NaiveDate, TimeZone, Utc};
     use poem_openapi::types::ToJSON;
 
-    use crate::{billing::api::BillView, tickets::api::TicketPage, tickets::api::TicketView, types::Money};
+    use crate::{
+        billing::api::BillView,
+        tickets::api::{Technician, TicketPage, TicketView},
+        types::Money,
+    };
 
     /// What serde writes is what poem-openapi would have written.
     fn same<T: ToJSON + serde::Serialize>(value: &T) {
@@ -154,7 +158,12 @@ mod tests {
             updated_at: at,
         };
         for next in [None, Some("1764235805123456000_1".to_string())] {
-            same(&TicketPage { items: vec![ticket(true), ticket(false)], next, counts: [("accepted".to_string(), 23), ("closed".to_string(), 0)].into() });
+            same(&TicketPage {
+                items: vec![ticket(true), ticket(false)],
+                assignees: vec![Technician { id: 12, name: "王师傅".into() }],
+                next,
+                counts: [("accepted".to_string(), 23), ("closed".to_string(), 0)].into(),
+            });
         }
     }
 }

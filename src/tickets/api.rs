@@ -202,6 +202,8 @@ pub struct TicketDetailView {
 pub struct TicketPage {
     /// Soonest deadline first.
     pub items: Vec<TicketView>,
+    /// The technicians the page's tickets are assigned to, by name.
+    pub assignees: Vec<Technician>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next: Option<String>,
     /// Tickets of each status that match the other filters.
@@ -260,11 +262,12 @@ pub struct GroupView {
     pub categories: Vec<String>,
     pub member_ids: Vec<i64>,
     /// The members with their names, in the order of `member_ids`.
-    pub members: Vec<GroupMember>,
+    pub members: Vec<Technician>,
 }
 
-#[derive(Object)]
-pub struct GroupMember {
+/// A technician, by user id and name.
+#[derive(Object, serde::Serialize)]
+pub struct Technician {
     pub id: i64,
     pub name: String,
 }
@@ -277,7 +280,7 @@ impl From<super::TechnicianGroup> for GroupView {
             name: group.name,
             categories: serde_json::from_str(&group.categories).unwrap_or_default(),
             member_ids: members.iter().map(|(id, _)| *id).collect(),
-            members: members.into_iter().map(|(id, name)| GroupMember { id, name }).collect(),
+            members: members.into_iter().map(|(id, name)| Technician { id, name }).collect(),
         }
     }
 }
@@ -379,6 +382,7 @@ impl TicketsApi {
         let page = super::queue(&self.0.db, &auth.0, filter, after.0.as_deref(), limit.0.unwrap_or(50)).await?;
         Ok(JsonAnswer(TicketPage {
             items: page.items.into_iter().map(|t| TicketView::new(t, &auth.0)).collect(),
+            assignees: page.assignees.into_iter().map(|(id, name)| Technician { id, name }).collect(),
             next: page.next,
             counts: page.counts.into_iter().map(|(s, n)| (s.as_str().to_string(), n)).collect(),
         }))

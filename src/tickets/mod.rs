@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
     sea_query::{Asterisk, Expr, Func},
 };
 
@@ -766,6 +766,8 @@ pub struct QueueFilter {
 
 pub struct QueuePage {
     pub items: Vec<ticket::Model>,
+    /// The names of the technicians the page's tickets are assigned to, by user id.
+    pub assignees: BTreeMap<i64, String>,
     /// Pass as `after` for the next page; None on the last.
     pub next: Option<String>,
     /// How many tickets of each status match the other filters.
@@ -833,15 +835,30 @@ pub async fn queue(db: &impl ConnectionTrait, actor: &Actor, filter: QueueFilter
             Condition::any().add(ticket::Column::DueAt.gt(due)).add(Condition::all().add(ticket::Column::DueAt.eq(due)).add(ticket::Column::Id.gt(id))),
         );
     }
-    let mut items = select.order_by_asc(ticket::Column::DueAt).order_by_asc(ticket::Column::Id).limit(limit + 1).all(db).await?;
-    let next = (items.len() as u64 > limit).then(|| {
-        items.truncate(limit as usize);
+    // The assigned technician's name comes in the same statement: the board names who has each ticket.
+    let select = select
+        .column_as(user::Column::Name, "assignee_name")
+        .join(JoinType::LeftJoin, ticket::Entity::belongs_to(user::Entity).from(ticket::Column::AssigneeId).to(user::Column::Id).into())
+        .order_by_asc(ticket::Column::DueAt)
+        .order_by_asc(ticket::Column::Id)
+        .limit(limit + 1);
+    let rows = db.query_all_raw(select.build(db.get_database_backend())).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut assignees = BTreeMap::new();
+    for row in rows.iter().take(limit as usize) {
+        let ticket = ticket::Model::from_query_result(row, "")?;
+        if let (Some(id), Some(name)) = (ticket.assignee_id, row.try_get::<Option<String>>("", "assignee_name")?) {
+            assignees.insert(id, name);
+        }
+        items.push(ticket);
+    }
+    let next = (rows.len() as u64 > limit).then(|| {
         let last = items.last().expect("a full page");
         // Nanoseconds: SQLite keeps them (PostgreSQL microseconds), and the next page must start
         // exactly after this ticket.
         format!("{}_{}", last.due_at.timestamp_nanos_opt().unwrap_or_default(), last.id)
     });
-    Ok(QueuePage { items, next, counts })
+    Ok(QueuePage { items, assignees, next, counts })
 }
 
 fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, i64)> {

@@ -67,6 +67,13 @@ test('dispatcher accepts and assigns a new ticket from the board', async ({ page
   check(await alertText(page) === '', 'no error shown');
   await accessible(page, 'assigned ticket');
   await screenshot(page, 'staff-assigned');
+
+  // Back on the board, the card says who has the ticket by name.
+  await open(page, '/staff/tickets');
+  const assigned = page.locator('section.column', { has: page.getByRole('heading', { name: /^已派工/ }) })
+    .locator('article', { has: page.getByRole('link', { name: `#${ticketId} 水管下水` }) });
+  await assigned.waitFor();
+  check((await assigned.innerText()).includes(pick), `the card names ${pick}, says ${await assigned.innerText()}`);
 });
 
 test('technician starts and resolves the ticket from their list', async ({ page }) => {

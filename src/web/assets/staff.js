@@ -815,8 +815,14 @@ function deadline(ticket) {
   return h('span', {}, when(ticket.due_at), ticket.overdue && [' ', badge('overdue', 'staff.ticket.overdue')]);
 }
 
-function assignee(ticket) {
-  return ticket.assignee_id ? t('staff.ticket.technician_id', { id: ticket.assignee_id }) : t('staff.ticket.unassigned');
+/** A technician by name where `names` (id -> name) knows them, else by number. */
+function technician(id, names = new Map()) {
+  return names.has(id) ? t('staff.ticket.technician_named', { name: names.get(id), id }) : t('staff.ticket.technician_id', { id });
+}
+
+/** Who has the ticket. */
+function assignee(ticket, names) {
+  return ticket.assignee_id ? technician(ticket.assignee_id, names) : t('staff.ticket.unassigned');
 }
 
 function ticketLink(ticket) {
@@ -852,7 +858,7 @@ async function ticketQueue(query) {
   for (const name of ['status', 'category', 'priority', 'overdue', 'after']) if (query.get(name)) params.set(name, query.get(name));
   const found = await api('GET', `/tickets?${params}`);
   const units = await unitsById(found.items.map((ticket) => ticket.unit_id));
-  return { ...found, units };
+  return { ...found, units, names: new Map(found.assignees.map((technician) => [technician.id, technician.name])) };
 }
 
 function nextPage(path, query, next) {
@@ -871,7 +877,7 @@ page('/staff/tickets', {
       show(main, table('staff.tickets.list_caption',
         ['staff.ticket.ticket', 'staff.ticket.unit', 'staff.ticket.priority', 'staff.ticket.status', 'staff.ticket.deadline', 'staff.ticket.assignee'],
         found.items.map((ticket) => [ticketLink(ticket), found.units.get(ticket.unit_id).label,
-          t(`staff.priority.${ticket.priority}`), t(`staff.status.${ticket.status}`), deadline(ticket), assignee(ticket)])));
+          t(`staff.priority.${ticket.priority}`), t(`staff.status.${ticket.status}`), deadline(ticket), assignee(ticket, found.names)])));
     } else {
       // One column per status asked for: the open ones unless a status is chosen.
       const columns = query.get('status') ? [query.get('status')] : OPEN;
@@ -886,7 +892,7 @@ page('/staff/tickets', {
               h('dt', {}, t('staff.ticket.unit')), h('dd', {}, found.units.get(ticket.unit_id).label),
               h('dt', {}, t('staff.ticket.priority')), h('dd', {}, t(`staff.priority.${ticket.priority}`)),
               h('dt', {}, t('staff.ticket.deadline')), h('dd', {}, deadline(ticket)),
-              h('dt', {}, t('staff.ticket.assignee')), h('dd', {}, assignee(ticket))))));
+              h('dt', {}, t('staff.ticket.assignee')), h('dd', {}, assignee(ticket, found.names))))));
       })));
     }
     show(main, nextPage('/staff/tickets', query, found.next));
@@ -1004,8 +1010,7 @@ function change(event) {
 /** The technician's name, which the ticket's latest assignment in its history carries. */
 function assigneeNamed(ticket, history) {
   const last = history.filter((event) => event.kind === 'assignee').pop();
-  if (!ticket.assignee_id || !last || last.to !== String(ticket.assignee_id)) return assignee(ticket);
-  return t('staff.ticket.technician_named', { name: last.note, id: ticket.assignee_id });
+  return assignee(ticket, last && new Map([[Number(last.to), last.note]]));
 }
 
 /** The moves this caller may make on the ticket, each a small form. */
@@ -1048,13 +1053,12 @@ function followUpForm(ticket, here) {
 async function assignForm(ticket, here) {
   const groups = await api('GET', `/compounds/${ticket.compound_id}/technician-groups`);
   const names = new Map();
-  const named = (id) => (names.has(id) ? t('staff.ticket.technician_named', { name: names.get(id), id }) : t('staff.ticket.technician_id', { id }));
   const choices = [];
   for (const group of groups) {
     for (const member of group.members) {
       if (names.has(member.id)) continue;
       names.set(member.id, member.name);
-      choices.push(h('option', { value: member.id, selected: member.id === ticket.assignee_id }, `${named(member.id)} · ${group.name}`));
+      choices.push(h('option', { value: member.id, selected: member.id === ticket.assignee_id }, `${technician(member.id, names)} · ${group.name}`));
     }
   }
   const form = h('form', { class: 'card' },
@@ -1064,7 +1068,7 @@ async function assignForm(ticket, here) {
     const body = { version: ticket.version };
     if (data.get('technician_id')) body.technician_id = Number(data.get('technician_id'));
     const assigned = await api('POST', `/tickets/${ticket.id}/assignment`, body);
-    notify(t('staff.assign.done', { id: ticket.id, technician: named(assigned.assignee_id) }));
+    notify(t('staff.assign.done', { id: ticket.id, technician: technician(assigned.assignee_id, names) }));
     go(here);
   });
 }
