@@ -28,7 +28,9 @@ start_demo() {
     postgres)
       demo_database="wuye_test_demo_$$"
       psql "$demo_admin_url" -qc "CREATE DATABASE $demo_database"
-      database_url="${demo_admin_url%/*}/$demo_database"
+      # The same server, the new database: swap the URL's last path segment, keeping any query.
+      local server_url=${demo_admin_url%%\?*}
+      database_url="${server_url%/*}/$demo_database${demo_admin_url#"$server_url"}"
       ;;
     *) echo "start_demo: the database is sqlite or postgres, not '$1'" >&2; exit 2 ;;
   esac

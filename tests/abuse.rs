@@ -10,8 +10,10 @@
 //!    field, or stored literally with exactly the rows a harmless value writes, no table dropped.
 //! 5. HTML in a notice comes back escaped in its `body_html`.
 //! 6. Huge page sizes and offsets on every paginated list of the document: 400 naming the parameter.
-//! 7. NUL and other control characters in every free-text query parameter of the document: 400
-//!    naming the parameter; in the gateway's callback body: refused, and the callback kept.
+//! 7. NUL and other control characters in every free-text query parameter of the document's
+//!    reads (GET; the one such parameter of a write, an attachment's filename, is checked like a
+//!    body field): 400 naming the parameter; in the gateway's callback body: refused, and the
+//!    callback kept.
 mod common;
 
 use std::collections::BTreeMap;

@@ -1138,6 +1138,25 @@ async fn the_queue_sorts_by_deadline_counts_pages_and_filters() {
     assert_eq!(paged, expected, "pages of two, following next");
 }
 
+/// The queue's default page is read from the partial index of open tickets (migration 000009),
+/// which names the open statuses itself: were `Status::OPEN` to change without a new index, the
+/// queue would still answer rightly but walk every closed ticket again.
+#[tokio::test]
+async fn the_open_tickets_index_holds_exactly_the_open_statuses() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let sql = match app.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => "SELECT indexdef AS definition FROM pg_indexes WHERE indexname = 'ix_tickets_open_queue'",
+        _ => "SELECT sql AS definition FROM sqlite_master WHERE name = 'ix_tickets_open_queue'",
+    };
+    let row = app.db.query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), sql)).await.unwrap().expect("the index exists");
+    let definition: String = row.try_get("", "definition").unwrap();
+    // The quoted words of the definition are its statuses.
+    let named: BTreeSet<&str> = definition.split('\'').skip(1).step_by(2).collect();
+    let open: BTreeSet<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
+    assert_eq!(named, open, "{definition}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 8. Automatic assignment
 // ---------------------------------------------------------------------------------------------
@@ -1202,6 +1221,12 @@ async fn automatic_assignment_goes_to_the_least_loaded_member_of_the_category_gr
     assert_eq!(page["assignees"], json!([{ "id": busy, "name": "plumber1" }, { "id": idle, "name": "plumber2" }]), "{page}");
     let (_, page) = app.get(&format!("/tickets?compound_id={}&assignee_id={idle}", t.compound_id), desk).await;
     assert_eq!(page["assignees"], json!([{ "id": idle, "name": "plumber2" }]), "{page}");
+    // The row read past the page to tell whether there is a next one (the second ticket,
+    // idle's) names no one: the electrical ticket's deadline is the soonest.
+    let (_, page) = app.get(&format!("/tickets?compound_id={}&limit=2", t.compound_id), desk).await;
+    let on_page: Vec<i64> = page["items"].as_array().unwrap().iter().map(id_of).collect();
+    assert_eq!((on_page, page["next"].is_string()), (vec![third, first], true), "{page}");
+    assert_eq!(page["assignees"], json!([{ "id": busy, "name": "plumber1" }]), "{page}");
 
     // No group takes elevators: name a technician.
     let lift = id_of(&file_simple(&app, &t, "elevator", "normal").await);

@@ -133,13 +133,14 @@ fn redacted(body: &[u8]) -> Vec<u8> {
 
 /// JSON bodies as they were (truncated); anything else (uploaded spreadsheets, photos, CSV
 /// downloads) by its size, type and SHA-256 only: a spreadsheet of owners is not a log entry.
+/// A body said to be JSON that holds a NUL is not JSON, and PostgreSQL's text cannot hold it.
 fn kept(bytes: &[u8], content_type: Option<&str>) -> Option<String> {
     if bytes.is_empty() {
         return None;
     }
     let json = content_type.is_some_and(|t| t.contains("json"));
     match std::str::from_utf8(bytes) {
-        Ok(text) if json => Some(text.chars().take(MAX_KEPT_CHARS).collect()),
+        Ok(text) if json && !text.contains('\0') => Some(text.chars().take(MAX_KEPT_CHARS).collect()),
         _ => {
             use sha2::Digest;
             let sha256 = hex::encode(sha2::Sha256::digest(bytes));
@@ -207,6 +208,7 @@ mod tests {
         assert!(kept(&[0xFF, 0xD8], Some("image/jpeg")).unwrap().starts_with("(2 bytes of image/jpeg, sha256 "));
         assert!(kept(b"building,number\n1,101", Some("text/csv")).unwrap().starts_with("(21 bytes of text/csv"));
         assert_eq!(kept(b"{\"a\":1}", Some("application/json")), Some("{\"a\":1}".into()));
+        assert!(kept(b"{\"a\":\"\0\"}", Some("application/json")).unwrap().starts_with("(9 bytes of application/json, sha256 "));
         let account = br#"{"email":"a@b.c","password":"correct-horse","nested":[{"api_token":"x"}]}"#;
         assert_eq!(String::from_utf8(redacted(account)).unwrap(), r#"{"email":"a@b.c","nested":[{"api_token":"***"}],"password":"***"}"#);
     }
