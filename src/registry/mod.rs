@@ -404,9 +404,9 @@ pub async fn list_units(db: &impl ConnectionTrait, actor: &Actor, filter: UnitFi
             .from(ownership::Entity)
             .inner_join(owner::Entity, sea_orm::sea_query::Expr::col((owner::Entity, owner::Column::Id)).equals((ownership::Entity, ownership::Column::OwnerId)))
             .and_where(ownership::Column::EndedOn.is_null())
-            .cond_where(owner_matches(actor, search))
+            .cond_where(owner_matches(actor, &search))
             .to_owned();
-        select = select.filter(Condition::any().add(containing(unit::Column::Number, search)).add(unit::Column::Id.in_subquery(owned_by_match)));
+        select = select.filter(Condition::any().add(containing(unit::Column::Number, &search)).add(unit::Column::Id.in_subquery(owned_by_match)));
     }
     let total = select.clone().count(db).await?;
     let units = select
@@ -574,7 +574,7 @@ pub async fn list_owners(
         select = select.filter(owner::Column::CompoundId.eq(id));
     }
     if let Some(search) = optional_filter("q", search)? {
-        select = select.filter(owner_matches(actor, search));
+        select = select.filter(owner_matches(actor, &search));
     }
     let total = select.clone().count(db).await?;
     let items = select.order_by_asc(owner::Column::Id).offset((page - 1) * per_page).limit(per_page).all(db).await?;

@@ -29,13 +29,11 @@ pub fn required_lines(field: &str, value: &str, max_chars: usize) -> Result<Stri
     checked_text(field, value, max_chars, |c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
-/// A search or filter from a query string: trimmed, `None` when blank. Control characters are
-/// refused: no one types them, and PostgreSQL cannot even compare text that holds a NUL.
-pub fn optional_filter<'a>(field: &str, value: Option<&'a str>) -> Result<Option<&'a str>, Error> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().any(char::is_control) => Err(Error::invalid(field, format!("{field} must not contain control characters"))),
-        wanted => Ok(wanted),
-    }
+/// A search or filter from a query string: `None` when blank, else read as [`required_text`]
+/// reads a line (PostgreSQL cannot even compare text that holds a NUL). Its length is bounded by
+/// the operation's validator.
+pub fn optional_filter(field: &str, value: Option<&str>) -> Result<Option<String>, Error> {
+    value.filter(|v| !v.trim().is_empty()).map(|v| checked_text(field, v, usize::MAX, |c| c.is_control())).transpose()
 }
 
 fn checked_text(field: &str, value: &str, max_chars: usize, refused: impl Fn(char) -> bool) -> Result<String, Error> {
