@@ -151,7 +151,18 @@ pub async fn seed(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Ve
         let new = NewAccount {
             company_id: (role != Role::PlatformAdmin).then_some(company.id),
             role,
-            name: if role == Role::Owner { owner.name.clone() } else { format!("演示{role_name}") },
+            // Named as a property company's people are, since the consoles show these names
+            // (the board names the technician who has each ticket).
+            name: match role {
+                Role::Owner => owner.name.clone(),
+                Role::PlatformAdmin => "平台管理员".into(),
+                Role::CompanyAdmin => "何总".into(),
+                Role::Manager => "陈经理".into(),
+                Role::Cashier => "刘出纳".into(),
+                Role::Dispatcher => "周调度".into(),
+                Role::Technician => "李师傅".into(),
+                Role::Committee => "业委会王主任".into(),
+            },
             email: Some(login.clone()),
             phone: None,
             password: PASSWORD.to_string(),

@@ -17,6 +17,9 @@ async fn the_demo_seeds_once_and_shows_every_area() {
     for (role, login) in &logins {
         let (status, body) = app.login(login, wuye::demo::PASSWORD).await;
         assert_eq!((status, body["me"]["role"].as_str()), (StatusCode::OK, Some(*role)), "{login}: {body}");
+        // Named as people are, in Chinese: the consoles show these names (the board, a ticket's history).
+        let name = body["me"]["name"].as_str().unwrap_or_default();
+        assert!(!name.is_empty() && !name.chars().any(|c| c.is_ascii()), "{login} is called {name:?}");
     }
     let token = |login: &str| {
         let app = &app;
