@@ -2,7 +2,10 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
@@ -28,13 +31,22 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(Database::connect(options).await?)
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`, waiting up to the busy timeout for another writer): a deferred transaction that
+/// read first fails at its first write with "database is locked" if another connection wrote in
+/// the meantime, without waiting, which is what replicas sharing one file hit. PostgreSQL has no
+/// such mode and begins as usual; inside a transaction this is a savepoint.
+pub async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }).await
+}
+
 /// Applies pending migrations. On PostgreSQL replicas starting together queue on an advisory
 /// lock held by the migrating transaction, since sea-orm has no migration lock of its own.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(Migrator::up(db, None).await?);
     }
-    let txn = db.begin().await?;
+    let txn = begin(db).await?;
     txn.execute_unprepared("SELECT pg_advisory_xact_lock(2003597157)").await?; // "wuye"
     Migrator::up(&txn, None).await?;
     txn.commit().await?;

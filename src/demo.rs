@@ -5,7 +5,7 @@
 //! Everything is derived from the unit's position, so every start produces the same data.
 use std::fmt::Write;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::{
     Config,
@@ -334,7 +334,7 @@ async fn bill_and_collect(db: &DatabaseConnection, system: &Actor, compound_id: 
     }
     let units = unit::Entity::find().filter(unit::Column::CompoundId.eq(compound_id)).order_by_asc(unit::Column::Id).all(db).await?;
     let today = registry::compound_today(db, compound_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     for (index, unit) in units.iter().enumerate() {
         let bills = billing::bill_states(&txn, billing::unit_bills(&txn, unit.id).await?, today).await?;
         let paying: Vec<&billing::BillState> = match index % 10 {

@@ -4,7 +4,6 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -26,7 +25,7 @@ where
     F: AsyncFnOnce(&DatabaseTransaction) -> Result<i64>,
 {
     let Some(key) = key else {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin(db).await?;
         let id = work(&txn).await?;
         txn.commit().await?;
         return Ok(id);
@@ -37,7 +36,7 @@ where
     let request_hash = hex::encode(Sha256::digest(request.to_string().as_bytes()));
     // No look before the claim: a retry finds the key taken when it claims it, and the first
     // request (by far the common case) saves a round trip.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let claim = idempotency_key::ActiveModel {
         user_id: Set(actor.user_id),
         key: Set(key.to_string()),

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use poem_openapi::Object;
 use rust_decimal::{Decimal, RoundingStrategy};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::{
     auth::{Actor, Permission, Role, tenancy::find_visible},
@@ -1287,7 +1287,7 @@ pub async fn publish_annual_pack(db: &DatabaseConnection, actor: &Actor, compoun
     actor.require(Permission::PublishDisclosures)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     let pack = annual_pack(db, &compound, year).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let notice = notices::write(
         &txn,
         actor,

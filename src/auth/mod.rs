@@ -116,7 +116,7 @@ pub fn validate_password(password: &str) -> Result<()> {
 /// connection, which orders them by itself).
 async fn attempts_in_window<C: ConnectionTrait + TransactionTrait>(db: &C, config: &Config, login: &str) -> Result<u64> {
     let _turn = one_attempt_at_a_time(login).await;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         // The two-key form, first key "login attempts", apart from the migrations' lock.
         let lock = "SELECT pg_advisory_xact_lock(1, hashtext($1))";
@@ -326,7 +326,7 @@ pub async fn create_account<C: ConnectionTrait + TransactionTrait>(db: &C, new: 
         }
     }
     let password_hash = hash_password(new.password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let account = user::ActiveModel {
         company_id: Set(new.company_id),
         role: Set(new.role.as_str().to_string()),
@@ -358,7 +358,7 @@ pub async fn create_account<C: ConnectionTrait + TransactionTrait>(db: &C, new: 
 
 /// Disables or re-enables an account; disabling revokes its sessions in the same transaction.
 pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(db: &C, account: user::Model, disabled: bool) -> Result<user::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let mut active: user::ActiveModel = account.into();
     active.disabled = Set(disabled);
     let account = active.update(&txn).await?;

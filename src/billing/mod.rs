@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, IdenStatic, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectA, SelectB, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, SelectA, SelectB,
     sea_query::Expr,
 };
 
@@ -408,7 +408,7 @@ pub async fn run_bills(
 ) -> Result<BillRunOutcome> {
     actor.require(Permission::RunBills)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     // A preview writes nothing and so leaves the chain to payments.
     let chain = if mode == RunMode::Preview { None } else { Some(ledger::lock_chain(&txn, compound.id).await?) };
     let outcome = bill_compound(&txn, chain, actor, &compound, period, mode).await?;
@@ -852,7 +852,7 @@ pub async fn accrue_late_fees(db: &sea_orm::DatabaseConnection, company_id: i64)
     let compounds = crate::registry::company_compounds(db, company_id).await?;
     for compound in compounds {
         let today = crate::registry::local_today(&compound);
-        let txn = db.begin().await?;
+        let txn = crate::db::begin(db).await?;
         // Payments write the same bills down; the chain lock puts them one after the other.
         ledger::lock_chain(&txn, compound.id).await?;
         let with_policy: Vec<i64> = fee_item::Entity::find()

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{QuerySelect, DatabaseConnection, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{QuerySelect, DatabaseConnection, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::{
     idempotency,
@@ -113,7 +113,7 @@ pub async fn create_plan(db: &DatabaseConnection, actor: &Actor, stairwell_id: i
     let terms = Terms { method: new.method, coefficients: &coefficients, exempt_floors: &exempt };
     let households: Vec<Household> = flats.iter().map(|(_, h)| h.clone()).collect();
     let shares = rules::shares(owners_part, &households, &terms).map_err(|problem| Error::invalid("coefficients", problem))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     // One live plan a stairwell: two passed plans would bill its households twice.
     stairwell::Entity::find_by_id(stairwell.id).lock_exclusive().one(&txn).await?;
     let live = elevator_plan::Entity::find()
@@ -322,7 +322,7 @@ pub async fn running_cost_fee_item(db: &DatabaseConnection, actor: &Actor, id: i
     }
     // Takes in the vote's outcome, if it closed meanwhile.
     get(db, actor, id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let plan = for_change(&txn, actor, id, &[Status::Approved, Status::Billed]).await?;
     if let Some(item) = plan.running_cost_fee_item_id {
         return Err(Error::conflict("status", format!("the plan's running-cost fee item exists already: {item}")));

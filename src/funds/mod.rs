@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, sea_query::OnConflict,
+    QuerySelect, sea_query::OnConflict,
 };
 
 use crate::{
@@ -643,7 +643,7 @@ pub async fn send_top_up_notices(db: &DatabaseConnection, config: &Config, compa
                 sub_ledger.unit.owners.iter().filter(|(o, _)| o.ended_on.is_none()).map(|(_, owner)| owner).collect()
             };
             let recipients: Vec<&&entity::owner::Model> = owners.iter().filter(|o| o.email.is_some()).collect();
-            let txn = db.begin().await?;
+            let txn = crate::db::begin(db).await?;
             let written = fund_top_up_notice::Entity::insert(fund_top_up_notice::ActiveModel {
                 company_id: Set(compound.company_id),
                 compound_id: Set(compound.id),

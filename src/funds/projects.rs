@@ -4,7 +4,7 @@
 //! leaves the fund only with a passed vote, or for an emergency with a recorded prior notice to
 //! the owners. Each step writes its notice: the plan, the per-unit split, the spending.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{DatabaseConnection, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{DatabaseConnection, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{FundPosting, MovementKind, post_to_sub_ledgers, rules};
 use crate::{
@@ -167,7 +167,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, compound_id: i64, ne
             return Err(Error::invalid("ticket_ids", format!("ticket {id} is not routed to the maintenance fund")));
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let linked = fund_project_ticket::Entity::find().filter(fund_project_ticket::Column::TicketId.is_in(new.ticket_ids.iter().copied())).one(&txn).await?;
     if let Some(link) = linked {
         return Err(Error::conflict("ticket_ids", format!("ticket {} already belongs to project {}", link.ticket_id, link.project_id)));
@@ -254,7 +254,7 @@ pub struct VoteTimes {
 
 /// Puts a draft project to the owners of its scope (using the fund: a majority matter).
 pub async fn put_to_vote(db: &DatabaseConnection, actor: &Actor, id: i64, times: VoteTimes) -> Result<fund_project::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let project = for_change(&txn, actor, id, &[Status::Draft]).await?;
     let compound = compound::Entity::find_by_id(project.compound_id).one(&txn).await?.ok_or(Error::NotFound("compound"))?;
     let scope = Scope::stored(&project.scope_kind, &project.scope_ids)?;
@@ -294,7 +294,7 @@ pub struct EmergencyNotice {
 pub async fn record_emergency_notice(db: &DatabaseConnection, actor: &Actor, id: i64, notice: EmergencyNotice) -> Result<fund_project::Model> {
     actor.require(Permission::ManageFundProjects)?;
     let text = required_lines("text", &notice.text, 5000)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let project = for_change(&txn, actor, id, &[Status::Draft]).await?;
     if project.emergency_kind.is_none() {
         return Err(Error::conflict("emergency", "only an emergency repair may spend on a prior notice; put this project to the owners' vote"));
@@ -353,7 +353,7 @@ pub async fn start(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<fu
     actor.require(Permission::ManageFundProjects)?;
     // Takes in the vote's outcome, if it closed meanwhile.
     get(db, actor, id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let project = for_change(&txn, actor, id, &[Status::Approved]).await?;
     let today = registry::compound_today(&txn, project.compound_id).await?;
     if let Some(until) = project.notice_until.filter(|until| today <= *until) {

@@ -18,8 +18,7 @@ use std::{collections::BTreeMap, str::FromStr, time::Duration};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::OnConflict,
 };
 use tokio::sync::watch;
 
@@ -547,7 +546,7 @@ async fn monthly_bill_run(db: &DatabaseConnection, config: &Config, company_id: 
     for compound in compounds {
         let issued_on = crate::registry::local_today(&compound);
         let outcome = billing::run_bills(db, &system, compound.id, period, billing::RunMode::BillIssuedOn(issued_on)).await?;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin(db).await?;
         let applied = payments::apply_prepaid_balances(&txn, &system, compound.id).await?;
         txn.commit().await?;
         *counts.entry("compounds").or_default() += 1;

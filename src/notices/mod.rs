@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 use crate::{
@@ -296,7 +296,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, compound_id: i64, dr
         (false, Some(_)) => Status::Scheduled,
         (false, None) => Status::Published,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let written = notice::ActiveModel {
         company_id: Set(compound.company_id),
         compound_id: Set(compound.id),
@@ -374,7 +374,7 @@ async fn for_change(txn: &DatabaseTransaction, actor: &Actor, id: i64, step: Ste
 /// Changes a draft or scheduled notice; of a published notice (not a disclosure) only whether
 /// it is pinned and when it expires.
 pub async fn change(db: &DatabaseConnection, actor: &Actor, id: i64, changes: NoticeChanges) -> Result<notice::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let current = for_change(&txn, actor, id, Step::Change).await?;
     let published = current.status == Status::Published.as_str();
     let content_changed = changes.title.is_some()
@@ -434,7 +434,7 @@ pub async fn change(db: &DatabaseConnection, actor: &Actor, id: i64, changes: No
 /// Deletes a notice never published, and returns it as it was; a published one stays on record
 /// (let it expire).
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<notice::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let notice = for_change(&txn, actor, id, Step::Delete).await?;
     if notice.status == Status::Published.as_str() {
         return Err(Error::conflict("status", "a published notice stays on record: set expires_at to take it off the owners' list"));
@@ -449,7 +449,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<n
 
 /// Publishes a draft or scheduled notice now (and emails it).
 pub async fn publish_now(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<notice::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let notice = for_change(&txn, actor, id, Step::Publish).await?;
     if notice.status == Status::Published.as_str() {
         return Err(Error::conflict("status", "the notice is published already"));
@@ -501,7 +501,7 @@ pub async fn publish_due(db: &DatabaseConnection, company_id: i64) -> Result<Cou
 /// Publishes one scheduled notice under its row lock, unless another replica or a manager got
 /// there first.
 async fn publish_scheduled(db: &DatabaseConnection, id: i64) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let Some(current) = notice::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else { return Ok(false) };
     if current.status != Status::Scheduled.as_str() {
         return Ok(false);
@@ -739,7 +739,7 @@ pub async fn attach(db: &DatabaseConnection, actor: &Actor, id: i64, filename: &
     let content_type = attachment_type(&bytes).ok_or_else(|| Error::invalid("file", "an attachment is a PDF, JPEG, PNG or WebP file (told by its content)"))?;
     use sha2::Digest;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let notice = for_change(&txn, actor, id, Step::Attach).await?;
     if notice.status == Status::Published.as_str() {
         return Err(Error::conflict("status", "attachments go with a notice before it is published"));

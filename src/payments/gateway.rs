@@ -3,7 +3,7 @@
 //! callbacks with HMAC-SHA256 over the raw body. WeChat Pay or Alipay are further adapters.
 use chrono::Utc;
 use hmac::{Hmac, Mac};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use sha2::Sha256;
 
 use super::{Method, receive};
@@ -173,7 +173,7 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
         record(db, gateway.name(), None, body, true, "unknown_order").await?;
         return Err(Error::NotFound("payment order"));
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     ledger::lock_chain(&txn, order.compound_id).await?;
     let order = payment_order::Entity::find_by_id(order.id).one(&txn).await?.ok_or(Error::NotFound("payment order"))?;
     if let (true, Some(payment_id)) = (order.status == "paid", order.payment_id) {

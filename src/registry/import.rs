@@ -292,7 +292,7 @@ pub async fn import_csv<C: ConnectionTrait + TransactionTrait>(
     }
     problems.extend(people);
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let mut report = ImportReport { rows: row_count, ..Default::default() };
     let mut places = Places::load(&txn, &compound).await?;
     for (key, rows) in &units {

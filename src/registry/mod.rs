@@ -605,7 +605,7 @@ pub async fn add_owner<C: ConnectionTrait + TransactionTrait>(
     if unit.developer_held {
         return Err(Error::conflict("unit_id", "the unit is developer-held: record its sale instead"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     lock_unit(&txn, unit.id).await?;
     let current = current_owners(&txn, &[unit.id]).await?.remove(&unit.id).unwrap_or_default();
     if current.iter().any(|(_, o)| o.id == owner.id) {
@@ -690,7 +690,7 @@ pub async fn record_sale<C: ConnectionTrait + TransactionTrait>(
     if date > compound_today(db, unit.compound_id).await? {
         return Err(Error::invalid("date", "a sale is recorded once it has happened: the date is in the future"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     lock_unit(&txn, unit.id).await?;
     let current = current_owners(&txn, &[unit.id]).await?.remove(&unit.id).unwrap_or_default();
     if let Some((latest, _)) = current.iter().max_by_key(|(o, _)| o.started_on)

@@ -8,7 +8,7 @@ pub mod letters;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::{
     billing::{self, BillState},
@@ -203,7 +203,7 @@ async fn write_letter(
     let (subject, body) = letters::reminder(config.mail.language, stage, &facts);
     let recipients: Vec<&owner::Model> = owners.iter().filter(|o| o.email.is_some()).collect();
     let delivery = Delivery { emails: recipients.len() as i64, printed: recipients.len() < owners.len() || owners.is_empty() };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let letter = reminder::ActiveModel {
         company_id: Set(compound.company_id),
         compound_id: Set(compound.id),

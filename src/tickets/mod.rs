@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    QueryOrder, QuerySelect, QueryTrait, Set,
     sea_query::{Asterisk, Expr, Func},
 };
 
@@ -114,7 +114,7 @@ pub async fn file_ticket(db: &DatabaseConnection, actor: &Actor, new: NewTicket)
     let priority = new.category.default_priority(new.urgency);
     let targets = targets_for(db, unit.compound_id, new.category, priority).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let filed = ticket::ActiveModel {
         company_id: Set(unit.company_id),
         compound_id: Set(unit.compound_id),
@@ -244,7 +244,7 @@ pub async fn set_sla(db: &DatabaseConnection, actor: &Actor, compound_id: i64, t
             return Err(Error::invalid("targets", "a ticket is answered before it is resolved: response_minutes must not exceed resolution_minutes"));
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     for t in targets {
         sla_target::Entity::delete_many()
             .filter(sla_target::Column::CompoundId.eq(compound.id))
@@ -343,7 +343,7 @@ pub async fn transition(db: &DatabaseConnection, config: &Config, actor: &Actor,
     if next.resolution_due_at != current.resolution_due_at {
         next.resolution_escalated_at = None;
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let saved = save(&txn, &current, next, change.version).await?;
     record(&txn, actor, &saved, "status", Some(from.as_str()), Some(change.to.as_str()), note.as_deref(), false).await?;
     if saved.priority != current.priority {
@@ -422,7 +422,7 @@ pub async fn assign(db: &DatabaseConnection, config: &Config, actor: &Actor, id:
     let mut next = current.clone();
     next.status = Status::Assigned.as_str().into();
     next.assignee_id = Some(technician.id);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let saved = save(&txn, &current, next, assignment.version).await?;
     let before = current.assignee_id.map(|a| a.to_string());
     record(&txn, actor, &saved, "assignee", before.as_deref(), Some(&technician.id.to_string()), Some(&technician.name), false).await?;
@@ -489,7 +489,7 @@ pub async fn comment(db: &DatabaseConnection, config: &Config, actor: &Actor, id
         return Err(Error::invalid("internal", "internal notes are staff's; an owner's comment is always visible"));
     }
     let body = required_lines("body", body, MAX_COMMENT)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let saved = ticket_comment::ActiveModel {
         ticket_id: Set(ticket.id),
         compound_id: Set(ticket.compound_id),
@@ -517,7 +517,7 @@ pub async fn add_photo(db: &DatabaseConnection, actor: &Actor, id: i64, bytes: V
     let content_type = crate::http::checked_image("photo", &bytes)?;
     use sha2::Digest;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     // Counted inside the transaction that adds it: PostgreSQL takes the ticket's row lock first.
     ticket::Entity::find_by_id(ticket.id).lock_exclusive().one(&txn).await?;
     let count = ticket_photo::Entity::find().filter(ticket_photo::Column::TicketId.eq(ticket.id)).count(&txn).await?;
@@ -574,7 +574,7 @@ pub async fn rate(db: &DatabaseConnection, actor: &Actor, id: i64, score: i32, r
     let mut next = current.clone();
     next.rating = Some(score);
     next.rating_comment = remark.clone();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let saved = save(&txn, &current, next, current.version).await?;
     record(&txn, actor, &saved, "rating", None, Some(&score.to_string()), remark.as_deref(), false).await?;
     txn.commit().await?;
@@ -592,7 +592,7 @@ pub async fn follow_up(db: &DatabaseConnection, actor: &Actor, id: i64, note: &s
     let mut next = current.clone();
     next.follow_up = Some(note.clone());
     next.followed_up_at = Some(Utc::now());
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let saved = save(&txn, &current, next, current.version).await?;
     record(&txn, actor, &saved, "follow_up", None, None, Some(&note), true).await?;
     txn.commit().await?;
@@ -633,7 +633,7 @@ pub async fn route_cost(db: &DatabaseConnection, actor: &Actor, id: i64, route: 
         return Err(Error::conflict("route", "a repair's cost is routed once the work is resolved"));
     }
     let in_unit = current.location == Location::InUnit.as_str();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let mut next = current.clone();
     next.cost_route = Some(route.as_str().into());
     match (route, amount) {
@@ -961,7 +961,7 @@ pub async fn escalate_overdue(db: &DatabaseConnection, config: &Config, company_
     for current in open {
         let which = if current.accepted_at.is_none() && current.response_escalated_at.is_none() && current.response_due_at < now { "response" } else { "resolution" };
         let managers = managers_of(db, current.company_id, current.compound_id).await?;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin(db).await?;
         // Marked only if nobody else marked it meanwhile: escalated once per deadline.
         let column = if which == "response" { ticket::Column::ResponseEscalatedAt } else { ticket::Column::ResolutionEscalatedAt };
         let marked = ticket::Entity::update_many()
@@ -1035,7 +1035,7 @@ pub async fn close_resolved(db: &DatabaseConnection, config: &Config, company_id
         let mut next = current.clone();
         next.status = Status::Closed.as_str().into();
         next.closed_at = Some(Utc::now());
-        let txn = db.begin().await?;
+        let txn = crate::db::begin(db).await?;
         // A ticket the owner touched meanwhile keeps their word.
         match save(&txn, &current, next, current.version).await {
             Ok(saved) => {

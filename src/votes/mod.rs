@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{QuerySelect, 
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use crate::{
@@ -105,7 +104,7 @@ pub fn parsed_rules(row: &vote_rule_set::Model) -> Result<RuleSet> {
 pub async fn create(db: &DatabaseConnection, actor: &Actor, compound_id: i64, new: NewVote) -> Result<vote::Model> {
     actor.require(Permission::OpenVotes)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let vote = insert_vote(&txn, actor, &compound, new).await?;
     txn.commit().await?;
     bring_up_to_date(db, vote).await
@@ -173,7 +172,7 @@ pub async fn bring_up_to_date(db: &DatabaseConnection, vote: vote::Model) -> Res
     if !due {
         return Ok(vote);
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let mut current = vote::Entity::find_by_id(vote.id).lock_exclusive().one(&txn).await?.ok_or(Error::NotFound("vote"))?;
     if current.status == Status::Scheduled.as_str() && current.opens_at <= now {
         current = open(&txn, current).await?;
@@ -422,7 +421,7 @@ fn refuse_unless_open(vote: &vote::Model, now: DateTime<Utc>) -> Result<()> {
 /// Writes a ballot while the vote is open: the vote row is locked, so a ballot is either in
 /// before the close and counted, or refused.
 async fn write_ballot(db: &DatabaseConnection, actor: &Actor, vote: &vote::Model, elector_id: i64, choice: Choice, channel: Channel) -> Result<ballot::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let current = vote::Entity::find_by_id(vote.id).lock_exclusive().one(&txn).await?.ok_or(Error::NotFound("vote"))?;
     let now = Utc::now();
     refuse_unless_open(&current, now)?;
