@@ -1,13 +1,99 @@
 //! Configuration: safe defaults, overridden by `WUYE_*` environment variables, validated once at
 //! start-up so that a bad value stops the service with a message that names the variable.
+//!
+//! Every credential is held in a [`Secret`] (the database URL in a [`DatabaseUrl`], which hides
+//! its password): printing the configuration, or a value of it, shows `***` in its place.
 use std::{collections::HashMap, net::SocketAddr};
+
+/// A credential (a password, a key, a token): `Debug` and `Display` show `***`, so it cannot
+/// reach a log line, an error or a command's output by accident. [`Secret::expose`] hands it
+/// to the one place that uses it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// `WUYE_DATABASE_URL`. Shown (`Debug`, `Display`) with its password as `***`, in the user part
+/// or as a `password` parameter; [`DatabaseUrl::expose`] gives the whole URL to connect with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: Secret,
+    shown: String,
+}
+
+impl DatabaseUrl {
+    /// Refuses what is not a URL (without echoing it: it may hold a password).
+    pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
+        if !(text.starts_with("sqlite:") || text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+            return Err("WUYE_DATABASE_URL must start with sqlite:, postgres:// or postgresql://".into());
+        }
+        let mut shown = url::Url::parse(text)
+            .map_err(|e| format!("WUYE_DATABASE_URL is not a valid URL ({e}); its value is not shown, as it may hold a password"))?;
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        let query: Vec<(String, String)> = shown.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        if query.iter().any(|(k, _)| k.contains("password")) {
+            let hidden = query.iter().map(|(k, v)| (k.as_str(), if k.contains("password") { "***" } else { v.as_str() }));
+            shown.query_pairs_mut().clear().extend_pairs(hidden);
+        }
+        Ok(DatabaseUrl { url: Secret::new(text), shown: shown.to_string() })
+    }
+
+    pub fn expose(&self) -> &str {
+        self.url.expose()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.expose().starts_with("sqlite:")
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `WUYE_DATABASE_URL`: `sqlite://FILE?mode=rwc` or `postgres://user@host/db`.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// `WUYE_LISTEN`: address and port to serve HTTP on.
     pub listen: SocketAddr,
+    /// `WUYE_METRICS_LISTEN`: address and port of `GET /metrics` (Prometheus), apart from the
+    /// public port. Unset (the default): no metrics are served.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `WUYE_LOG`: the log filter, e.g. `info` or `wuye=debug,info`.
+    pub log_filter: String,
+    /// `WUYE_LOG_FORMAT`: text (default) or json, one object a line for a log collector.
+    pub log_format: LogFormat,
     /// `WUYE_SESSION_HOURS`: how long a login stays valid.
     pub session_hours: i64,
     /// `WUYE_LOGIN_MAX_FAILURES` failed logins for one account within
@@ -18,7 +104,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `WUYE_GATEWAY_SECRET`: the key the built-in payment gateway signs callbacks with. Unset,
     /// a random key is made at start-up, so no callback can be forged (nor accepted).
-    pub gateway_secret: String,
+    pub gateway_secret: Secret,
     /// `WUYE_GATEWAY_CHECKOUT`: on, the built-in gateway's own checkout page lets an owner
     /// confirm an online payment with no money moving: for demonstrations only. Default off;
     /// on by default under `wuye demo`.
@@ -56,7 +142,7 @@ pub enum MailTransport {
     /// `WUYE_SMTP_HOST`, `WUYE_SMTP_PORT` (default 587, or 465 with tls), `WUYE_SMTP_SECURITY`
     /// (starttls, the default; tls; or none, for a local relay), `WUYE_SMTP_USERNAME` and
     /// `WUYE_SMTP_PASSWORD` (both or neither).
-    Smtp { host: String, port: u16, security: SmtpSecurity, credentials: Option<(String, String)> },
+    Smtp { host: String, port: u16, security: SmtpSecurity, credentials: Option<(String, Secret)> },
     /// Kept in memory (for tests).
     Stub,
 }
@@ -66,6 +152,12 @@ pub enum SmtpSecurity {
     StartTls,
     Tls,
     None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,16 +208,24 @@ impl Config {
 
     pub fn from_vars(vars: &HashMap<String, String>, default_database_url: &str) -> Result<Config, String> {
         let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let database_url = get("WUYE_DATABASE_URL").unwrap_or(default_database_url).to_string();
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(format!(
-                "WUYE_DATABASE_URL must start with sqlite:, postgres:// or postgresql://, got {database_url:?}"
-            ));
-        }
+        let database_url = DatabaseUrl::parse(get("WUYE_DATABASE_URL").unwrap_or(default_database_url))?;
         let listen = get("WUYE_LISTEN").unwrap_or("127.0.0.1:8080");
         let listen: SocketAddr = listen
             .parse()
             .map_err(|_| format!("WUYE_LISTEN must be an address and port like 127.0.0.1:8080, got {listen:?}"))?;
+        let metrics_listen = get("WUYE_METRICS_LISTEN")
+            .map(|text| text.parse::<SocketAddr>().map_err(|_| format!("WUYE_METRICS_LISTEN must be an address and port like 127.0.0.1:9100, got {text:?}")))
+            .transpose()?;
+        if metrics_listen.is_some_and(|m| m.port() != 0 && m == listen) {
+            return Err("WUYE_METRICS_LISTEN must differ from WUYE_LISTEN: metrics are not for the public port".into());
+        }
+        let log_filter = get("WUYE_LOG").unwrap_or("info").to_string();
+        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| format!("WUYE_LOG must be a log filter like info or wuye=debug,info, got {log_filter:?}: {e}"))?;
+        let log_format = match get("WUYE_LOG_FORMAT").unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(format!("WUYE_LOG_FORMAT must be text or json, got {other:?}")),
+        };
         let mail = MailConfig {
             transport: mail_transport(&get)?,
             from: {
@@ -168,6 +268,9 @@ impl Config {
         Ok(Config {
             database_url,
             listen,
+            metrics_listen,
+            log_filter,
+            log_format,
             public_url,
             mail,
             jobs,
@@ -180,12 +283,12 @@ impl Config {
             gateway_checkout: switch(get("WUYE_GATEWAY_CHECKOUT"), "WUYE_GATEWAY_CHECKOUT", false)?,
             gateway_secret: match get("WUYE_GATEWAY_SECRET") {
                 Some(secret) if secret.len() < 16 => return Err("WUYE_GATEWAY_SECRET must have at least 16 characters".into()),
-                Some(secret) => secret.to_string(),
+                Some(secret) => Secret::new(secret),
                 None => {
                     use rand::RngCore;
                     let mut key = [0u8; 32];
                     rand::rng().fill_bytes(&mut key);
-                    hex::encode(key)
+                    Secret::new(hex::encode(key))
                 }
             },
         })
@@ -217,7 +320,7 @@ fn mail_transport<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<MailTran
             let default_port = if security == SmtpSecurity::Tls { 465 } else { 587 };
             let port = number(get("WUYE_SMTP_PORT"), "WUYE_SMTP_PORT", default_port, 1..=65535)?;
             let credentials = match (get("WUYE_SMTP_USERNAME"), get("WUYE_SMTP_PASSWORD")) {
-                (Some(user), Some(password)) => Some((user.to_string(), password.to_string())),
+                (Some(user), Some(password)) => Some((user.to_string(), Secret::new(password))),
                 (None, None) => None,
                 _ => return Err("WUYE_SMTP_USERNAME and WUYE_SMTP_PASSWORD must be set together".into()),
             };
@@ -258,7 +361,7 @@ mod tests {
     #[test]
     fn defaults_need_nothing_set() {
         let config = Config::from_vars(&vars(&[]), DEFAULT_DATABASE_URL).unwrap();
-        assert_eq!(config.database_url, "sqlite://wuye.db?mode=rwc");
+        assert_eq!(config.database_url.expose(), "sqlite://wuye.db?mode=rwc");
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.session_hours, 12);
     }
@@ -268,11 +371,36 @@ mod tests {
         let demo = |pairs| Config::from_vars(&over(DEMO_DEFAULTS, vars(pairs)), DEFAULT_DATABASE_URL).unwrap();
         let config = demo(&[]);
         assert!(config.gateway_checkout);
-        assert_eq!(config.database_url, "sqlite://wuye-demo.db?mode=rwc");
+        assert_eq!(config.database_url.expose(), "sqlite://wuye-demo.db?mode=rwc");
         assert!(!demo(&[("WUYE_GATEWAY_CHECKOUT", "off")]).gateway_checkout);
         assert!(demo(&[("WUYE_GATEWAY_CHECKOUT", " ")]).gateway_checkout);
-        assert_eq!(demo(&[("WUYE_DATABASE_URL", "sqlite://x.db")]).database_url, "sqlite://x.db");
+        assert_eq!(demo(&[("WUYE_DATABASE_URL", "sqlite://x.db")]).database_url.expose(), "sqlite://x.db");
         assert!(!Config::from_vars(&vars(&[]), DEFAULT_DATABASE_URL).unwrap().gateway_checkout);
+    }
+
+    #[test]
+    fn no_credential_is_shown() {
+        let config = Config::from_vars(
+            &vars(&[
+                ("WUYE_DATABASE_URL", "postgres://wuye:pa55-in-user@db.example/wuye?sslmode=require&password=pa55-in-query"),
+                ("WUYE_MAIL_TRANSPORT", "smtp"),
+                ("WUYE_SMTP_HOST", "smtp.example"),
+                ("WUYE_SMTP_USERNAME", "office"),
+                ("WUYE_SMTP_PASSWORD", "pa55-smtp"),
+                ("WUYE_GATEWAY_SECRET", "pa55-gateway-0123456789"),
+            ]),
+            DEFAULT_DATABASE_URL,
+        )
+        .unwrap();
+        let shown = format!("{config:?} {}", config.database_url);
+        for secret in ["pa55-in-user", "pa55-in-query", "pa55-smtp", "pa55-gateway"] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert_eq!(config.database_url.to_string(), "postgres://wuye:***@db.example/wuye?sslmode=require&password=***");
+        assert!(config.database_url.expose().contains("pa55-in-user"), "connecting still has the password");
+        // A URL that does not parse is refused without being echoed.
+        let error = Config::from_vars(&vars(&[("WUYE_DATABASE_URL", "postgres://wuye:pa55@db:port/wuye")]), DEFAULT_DATABASE_URL).unwrap_err();
+        assert!(error.contains("WUYE_DATABASE_URL") && !error.contains("pa55"), "{error}");
     }
 
     #[test]
@@ -289,6 +417,10 @@ mod tests {
             ("WUYE_JOB_LATE_FEES_ZONE", "Mars/Olympus", "WUYE_JOB_LATE_FEES_ZONE"),
             ("WUYE_JOB_BILLRUN", "0 0 1 1 * *", "WUYE_JOB_BILLRUN"),
             ("WUYE_TICKET_AUTO_CLOSE_DAYS", "3", "WUYE_TICKET_REOPEN_DAYS"),
+            ("WUYE_METRICS_LISTEN", "9100", "WUYE_METRICS_LISTEN"),
+            ("WUYE_METRICS_LISTEN", "127.0.0.1:8080", "WUYE_METRICS_LISTEN"),
+            ("WUYE_LOG_FORMAT", "xml", "WUYE_LOG_FORMAT"),
+            ("WUYE_LOG", "wuye=loud", "WUYE_LOG"),
         ];
         for (name, value, expected) in cases {
             let error = Config::from_vars(&vars(&[(name, value)]), DEFAULT_DATABASE_URL).unwrap_err();

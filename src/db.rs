@@ -28,7 +28,19 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         // firewall) is still pinged; one that fails mid-use is discarded by sqlx all the same.
         options.max_connections(20).test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
-    Ok(Database::connect(options).await?)
+    match Database::connect(options).await {
+        Ok(db) => Ok(db),
+        // sqlx's pool retries a failing connection until its acquire timeout and then reports
+        // only the timeout; one direct attempt says why (refused, no such host, authentication).
+        Err(error) if !url.starts_with("sqlite:") => {
+            use sea_orm::sqlx::Connection;
+            match sea_orm::sqlx::PgConnection::connect(url).await {
+                Err(cause) => Err(anyhow::Error::new(cause).context("cannot connect to the database")),
+                Ok(_) => Err(error.into()),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN

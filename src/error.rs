@@ -29,7 +29,7 @@ pub enum Error {
     #[error("{message}")]
     RowsRejected { message: String, rows: Vec<RowProblem> },
     #[error("database error")]
-    Database(sea_orm::DbErr),
+    Database(#[source] sea_orm::DbErr),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -148,15 +148,20 @@ impl From<Error> for ApiError {
     }
 }
 
-fn internal(cause: &(dyn std::error::Error + 'static)) -> ApiError {
-    let mut chain = cause.to_string();
-    let mut source = cause.source();
+/// An error and every cause under it, "outer: inner: innermost", for a log line or a record.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
     while let Some(next) = source {
         chain.push_str(": ");
         chain.push_str(&next.to_string());
         source = next.source();
     }
-    tracing::error!(cause = %chain, "request failed");
+    chain
+}
+
+fn internal(cause: &(dyn std::error::Error + 'static)) -> ApiError {
+    tracing::error!(cause = %chain(cause), "request failed");
     ApiError::Internal(Problem::new("internal", "internal error; it has been logged", None))
 }
 

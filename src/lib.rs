@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
 pub mod mail;
+pub mod metrics;
 pub mod notices;
 pub mod payments;
 pub mod registry;
@@ -63,6 +64,8 @@ pub struct Application;
 
 pub struct App {
     acceptor: TcpAcceptor,
+    /// `GET /metrics`, on its own address when `WUYE_METRICS_LISTEN` is set.
+    metrics_acceptor: Option<TcpAcceptor>,
     state: AppState,
     mailer: mail::Mailer,
     port: u16,
@@ -70,7 +73,7 @@ pub struct App {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        let db = db::connect(&config.database_url).await?;
+        let db = db::connect(config.database_url.expose()).await?;
         db::migrate(&db).await?;
         Application::build_with(config, db).await
     }
@@ -78,20 +81,36 @@ impl Application {
     /// Binds the listener for an already migrated database.
     pub async fn build_with(config: Config, db: DatabaseConnection) -> anyhow::Result<App> {
         let acceptor = TcpListener::bind(config.listen.to_string()).into_acceptor().await?;
-        let port = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
-            .ok_or_else(|| anyhow::anyhow!("the listener has no TCP address"))?;
+        let port = port_of(&acceptor)?;
+        let metrics_acceptor = match config.metrics_listen {
+            Some(address) => {
+                metrics::recorder();
+                Some(TcpListener::bind(address.to_string()).into_acceptor().await.map_err(|e| anyhow::anyhow!("WUYE_METRICS_LISTEN {address}: {e}"))?)
+            }
+            None => None,
+        };
         let mailer = mail::Mailer::new(&config.mail)?;
         let state = AppState { db, config: Arc::new(config), wakeups: Default::default() };
-        Ok(App { acceptor, state, mailer, port })
+        Ok(App { acceptor, metrics_acceptor, state, mailer, port })
     }
+}
+
+fn port_of(acceptor: &TcpAcceptor) -> anyhow::Result<u16> {
+    acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+        .ok_or_else(|| anyhow::anyhow!("the listener has no TCP address"))
 }
 
 impl App {
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `GET /metrics`, when `WUYE_METRICS_LISTEN` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_acceptor.as_ref().and_then(|a| port_of(a).ok())
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -114,7 +133,10 @@ impl App {
         let mut workers = tokio::task::JoinSet::new();
         if self.state.config.jobs.enabled {
             workers.spawn(jobs::run_scheduler(self.state.clone(), stopped.clone()));
-            workers.spawn(mail::run_worker(self.state.clone(), self.mailer.clone(), stopped));
+            workers.spawn(mail::run_worker(self.state.clone(), self.mailer.clone(), stopped.clone()));
+        }
+        if let Some(acceptor) = self.metrics_acceptor {
+            workers.spawn(serve_metrics(acceptor, self.state.clone(), stopped.clone()));
         }
         let routes = http::routes(self.state);
         let served = Server::new_with_acceptor(self.acceptor)
@@ -123,6 +145,29 @@ impl App {
         let _ = stop.send(true);
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), workers.join_all()).await;
         Ok(served?)
+    }
+}
+
+/// `GET /metrics` on its own address, and the recorder's upkeep every few seconds (histogram
+/// samples drained into their buckets even when nobody scrapes), until `stop` turns true.
+async fn serve_metrics(acceptor: TcpAcceptor, state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut upkeep_stop = stop.clone();
+    let upkeep = async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = every.tick() => metrics::upkeep(),
+                _ = upkeep_stop.changed() => return,
+            }
+        }
+    };
+    let stopped = async move {
+        let _ = stop.changed().await;
+    };
+    let served = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(http::metrics_routes(state), stopped, None);
+    let (served, ()) = tokio::join!(served, upkeep);
+    if let Err(error) = served {
+        tracing::error!(%error, "the metrics listener stopped");
     }
 }
 

@@ -88,29 +88,46 @@ enum AdminCommand {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WUYE_LOG").unwrap_or_else(|_| "info".into()))
-        .init();
-    if let Err(error) = run(cli.command).await {
+    let defaults = if matches!(cli.command, Command::Demo) { config::DEMO_DEFAULTS } else { &[] };
+    let config = match Config::from_env(defaults) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("wuye: configuration: {message}");
+            std::process::exit(1);
+        }
+    };
+    start_logging(&config);
+    // The whole cause chain, as every error's own words (none holds a secret: the database
+    // URL is only ever shown with its password hidden).
+    if let Err(error) = run(cli.command, config).await {
         eprintln!("wuye: {error:#}");
         std::process::exit(1);
     }
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
-    let defaults = if matches!(command, Command::Demo) { config::DEMO_DEFAULTS } else { &[] };
-    let config = Config::from_env(defaults).map_err(|message| anyhow::anyhow!("configuration: {message}"))?;
+/// Log lines to standard error, as text or (`WUYE_LOG_FORMAT=json`) one JSON object a line
+/// with the spans it is in, outermost first (a request's `request_id` among their fields).
+fn start_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::new(&config.log_filter);
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        config::LogFormat::Text => logs.init(),
+        config::LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).with_span_list(true).init(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config, false).await,
         Command::Demo => serve(config, true).await,
         Command::Migrate => {
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect(config.database_url.expose()).await?;
             db::migrate(&db).await?;
             println!("database {} is up to date", config.database_url);
             Ok(())
         }
         Command::Admin { command: AdminCommand::Create { email, name, password } } => {
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect(config.database_url.expose()).await?;
             db::migrate(&db).await?;
             let new = NewAccount {
                 company_id: None,
@@ -122,12 +139,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 compound_ids: vec![],
                 owner_ids: vec![],
             };
-            let account = auth::create_account(&db, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let account = auth::create_account(&db, new).await.map_err(anyhow::Error::from)?;
             println!("platform administrator {} created (id {})", account.email.unwrap_or_default(), account.id);
             Ok(())
         }
         Command::Ledger { command: LedgerCommand::Verify { compound } } => {
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect(config.database_url.expose()).await?;
             db::migrate(&db).await?;
             let compounds: Vec<i64> = match compound {
                 Some(id) => vec![id],
@@ -135,7 +152,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             let mut broken = 0;
             for id in compounds {
-                let view = wuye::ledger::api::verification_view(&db, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let view = wuye::ledger::api::verification_view(&db, id).await.map_err(anyhow::Error::from)?;
                 match view.first_break {
                     None => println!("compound {id}: intact, {} entries, {} lines, debits {} = credits {}", view.entries, view.lines, view.total_debits, view.total_credits),
                     Some(b) => {
@@ -166,10 +183,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 let names: Vec<&str> = jobs::Job::ALL.iter().map(|j| j.name()).collect();
                 anyhow::anyhow!("no job is called {name:?}; the jobs are {}", names.join(", "))
             })?;
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect(config.database_url.expose()).await?;
             db::migrate(&db).await?;
             let state = wuye::AppState { db, config: std::sync::Arc::new(config), wakeups: Default::default() };
-            let runs = jobs::run_now(&state, job).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let runs = jobs::run_now(&state, job).await.map_err(anyhow::Error::from)?;
             let failed = runs.iter().filter(|r| r.status != "succeeded").count();
             for run in &runs {
                 let whose = run.company_id.map_or("platform".to_string(), |c| format!("company {c}"));
@@ -181,7 +198,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { compound, skip_bad_rows, file } => {
-            let db = db::connect(&config.database_url).await?;
+            let db = db::connect(config.database_url.expose()).await?;
             db::migrate(&db).await?;
             let bytes = std::fs::read(&file)?;
             let operator = Actor::system();
@@ -208,7 +225,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     }
                     Err(anyhow::anyhow!(message))
                 }
-                Err(error) => Err(anyhow::anyhow!("{error}")),
+                Err(error) => Err(error.into()),
             }
         }
     }

@@ -547,6 +547,31 @@ async fn the_fund_the_journal_tickets_and_the_annual_pack() {
     assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation_failed");
     assert_eq!(problem["field"], "year");
 
+    // A publication retried with its Idempotency-Key (the answer was lost) publishes once; a
+    // new key publishes again, and the key cannot be reused for another year.
+    let publish = |key: &'static str, year: i32| {
+        app.client
+            .post(format!("{}/compounds/{c}/audit/annual-pack/publication", app.base))
+            .bearer_auth(committee)
+            .header("Idempotency-Key", key)
+            .json(&json!({ "year": year }))
+            .send()
+    };
+    let annual_notices = async || {
+        let notices = entity::notice::Entity::find().filter(entity::notice::Column::CompoundId.eq(c)).all(&app.db).await.unwrap();
+        notices.into_iter().filter(|n| n.category == "annual_accounts").count()
+    };
+    let before = annual_notices().await;
+    let first: serde_json::Value = publish("pack-2026-a", year).await.unwrap().json().await.unwrap();
+    let retried: serde_json::Value = publish("pack-2026-a", year).await.unwrap().json().await.unwrap();
+    assert_eq!(first, retried, "a retry answers the first publication");
+    assert_eq!(annual_notices().await, before + 1, "published once for one key");
+    let again: serde_json::Value = publish("pack-2026-b", year).await.unwrap().json().await.unwrap();
+    assert_ne!(again["notice_id"], first["notice_id"]);
+    assert_eq!(annual_notices().await, before + 2);
+    let reused = publish("pack-2026-a", year - 1).await.unwrap();
+    assert_eq!(reused.status(), StatusCode::CONFLICT);
+
     // Someone edits an amount behind the service's back: the journal download names the entry.
     let line = entity::journal_line::Entity::find()
         .filter(entity::journal_line::Column::CompoundId.eq(c))
@@ -648,7 +673,7 @@ async fn the_staff_action_log_is_filterable_and_masked_for_the_committee() {
         role: Set("company_admin".into()),
         method: Set("POST".into()),
         path: Set("/users".into()),
-        status: Set(200),
+        status: Set(Some(200)),
         ip: Set("127.0.0.1:5000".into()),
         user_agent: Set("test".into()),
         request: Set(Some(r#"{"name":"新委员","password":"correct-horse-42","phone":"13700001111"}"#.into())),

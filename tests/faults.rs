@@ -7,7 +7,7 @@ mod common;
 
 use std::{
     collections::BTreeMap,
-    process::{Command, Stdio},
+    process::Command,
 };
 
 use common::*;
@@ -20,29 +20,6 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait
 /// Enough units that the bill run takes a few seconds, compound by compound.
 const COMPOUNDS: usize = 24;
 const UNITS_PER_COMPOUND: usize = 100;
-
-/// The `wuye` binary on a database, quiet but for warnings.
-fn wuye(database_url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wuye"));
-    command
-        .args(args)
-        .env("WUYE_DATABASE_URL", database_url)
-        .env("WUYE_MAIL_TRANSPORT", "stub")
-        .env("WUYE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// Runs `wuye ARGS` to its end on a blocking thread, asserting it succeeded; returns its stdout.
-async fn wuye_succeeds(database_url: &str, args: &[&str]) -> String {
-    let mut command = wuye(database_url, args);
-    let what = args.join(" ");
-    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("start wuye");
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "wuye {what} failed ({}):\n{stdout}\n{stderr}", output.status);
-    stdout.into_owned()
-}
 
 /// A fresh database, migrated, with one company of `COMPOUNDS` compounds of
 /// `UNITS_PER_COMPOUND` units each and two monthly fee items per compound: the same rows,

@@ -260,14 +260,24 @@ async fn the_committee_writes_for_its_compound_only_and_staff_changes_are_logged
     assert_eq!(status, StatusCode::OK, "{unit}");
     app.post(&format!("/notices/{}/read", id_of(&written)), tenant.token(Role::Owner), json!({})).await;
     let actions = entity::staff_action::Entity::find().order_by_asc(entity::staff_action::Column::Id).all(&app.db).await.unwrap();
-    let summary: Vec<(&str, &str, Option<i64>)> = actions.iter().filter(|a| a.path == format!("/units/{}", tenant.unit_id) || a.path.contains("/notices")).map(|a| (a.role.as_str(), a.method.as_str(), a.compound_id)).collect();
+    let made = |a: &&entity::staff_action::Model| a.status.is_some_and(|s| (200..300).contains(&s));
+    let summary: Vec<(&str, &str, Option<i64>)> = actions
+        .iter()
+        .filter(made)
+        .filter(|a| a.path == format!("/units/{}", tenant.unit_id) || a.path.contains("/notices"))
+        .map(|a| (a.role.as_str(), a.method.as_str(), a.compound_id))
+        .collect();
     assert_eq!(summary, [("committee", "POST", Some(tenant.compound_id)), ("manager", "PATCH", Some(tenant.compound_id))]);
-    let patch = actions.iter().find(|a| a.method == "PATCH").unwrap();
+    // Refused changes are on record with their answer, and changed nothing.
+    let refused = actions.iter().find(|a| a.role == "manager" && a.path.ends_with("/read")).expect("the manager's refused read receipt");
+    assert_eq!(refused.status, Some(403), "{refused:?}");
+    assert!(refused.after.as_deref().is_some_and(|a| a.contains("forbidden")), "{refused:?}");
+    let patch = actions.iter().filter(made).find(|a| a.method == "PATCH").unwrap();
     let before: Value = serde_json::from_str(patch.before.as_deref().unwrap()).unwrap();
     let after: Value = serde_json::from_str(patch.after.as_deref().unwrap()).unwrap();
     assert_eq!((before["vacant"].as_bool(), after["vacant"].as_bool()), (Some(false), Some(true)));
     assert_eq!(patch.request.as_deref(), Some(r#"{"vacant":true}"#));
     assert_eq!(patch.ip, "127.0.0.1");
-    // Refused changes change nothing, and are not logged as changes.
-    assert!(actions.iter().all(|a| (200..300).contains(&a.status)), "{actions:?}");
+    // Every row has its outcome: none was left as asked only.
+    assert!(actions.iter().all(|a| a.status.is_some()), "{actions:?}");
 }

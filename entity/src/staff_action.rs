@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// One change a staff member (or committee member) made through the API: who, when, what, before and after, from where. Never updated or deleted.
+/// One change a staff member (or committee member) asked for through the API: who, when, what, before and after, from where. Written before the change is made and completed once with its outcome; never otherwise updated, never deleted.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "staff_actions")]
 pub struct Model {
@@ -13,7 +13,9 @@ pub struct Model {
     pub role: String,
     pub method: String,
     pub path: String,
-    pub status: i32,
+    /// The answer's HTTP status; None until the answer is recorded (a row left so: the service
+    /// stopped before answering, and the change may or may not have been made)
+    pub status: Option<i32>,
     pub ip: String,
     pub user_agent: String,
     /// The request body, as sent (JSON), truncated

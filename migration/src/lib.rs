@@ -10,6 +10,7 @@ mod m20261127_000006_notices_and_audit;
 mod m20261127_000007_ticket_counts_index;
 mod m20261128_000008_append_only_guards;
 mod m20261128_000009_open_tickets_index;
+mod m20261207_000010_staff_log_written_ahead;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_ticket_counts_index::Migration),
             Box::new(m20261128_000008_append_only_guards::Migration),
             Box::new(m20261128_000009_open_tickets_index::Migration),
+            Box::new(m20261207_000010_staff_log_written_ahead::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, SecondsFormat};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::{Binary, Json, PlainText},
 };
 use serde::Deserialize;
@@ -310,7 +310,7 @@ fn staff_actions_csv(items: &[super::StaffActionView]) -> Result<Csv, Error> {
             a.role.clone(),
             a.method.clone(),
             text(&a.path),
-            a.status.to_string(),
+            a.status.map(|s| s.to_string()).unwrap_or_default(),
             text(&a.ip),
             text(&a.user_agent),
             body(&a.request),
@@ -615,10 +615,17 @@ impl AuditApi {
     }
 
     /// Publish the year's pack to the whole compound as an annual-accounts disclosure notice,
-    /// in one step. A disclosure is never changed: publishing again adds a new notice.
+    /// in one step. A disclosure is never changed: publishing again adds a new notice. Honours
+    /// Idempotency-Key: a retry with the same key answers the first publication.
     #[oai(path = "/compounds/:id/audit/annual-pack/publication", method = "post")]
-    async fn publish_annual_pack(&self, auth: BearerAuth, id: Path<i64>, body: JsonBody<Publication>) -> Reply<PublishedPack> {
-        let notice = super::publish_annual_pack(&self.0.db, &auth.0, id.0, body.0.year).await?;
+    async fn publish_annual_pack(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+        body: JsonBody<Publication>,
+    ) -> Reply<PublishedPack> {
+        let notice = super::publish_annual_pack(&self.0.db, &auth.0, key.0.as_deref(), id.0, body.0.year).await?;
         Ok(Json(PublishedPack { notice_id: notice.id, title: notice.title, category: notice.category, status: notice.status }))
     }
 }

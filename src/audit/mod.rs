@@ -866,7 +866,10 @@ pub struct StaffActionView {
     pub role: String,
     pub method: String,
     pub path: String,
-    pub status: i32,
+    /// The answer's HTTP status (always a success here: refused requests changed nothing and
+    /// are not listed). None when the service stopped before recording the answer: the change
+    /// was asked for and may or may not have been made; the books show which.
+    pub status: Option<i32>,
     /// Where the request came from (and whom a proxy says it forwarded for).
     pub ip: String,
     pub user_agent: String,
@@ -893,8 +896,10 @@ const METHODS: [&str; 4] = ["POST", "PUT", "PATCH", "DELETE"];
 
 fn staff_action_query(compound: &compound::Model, filter: &StaffActionFilter) -> Result<sea_orm::Select<staff_action::Entity>> {
     // The compound's rows, of its own company (a platform administrator's carry none).
+    // Changes made, and those whose outcome was never recorded; not the refused ones.
     let mut select = staff_action::Entity::find()
         .filter(staff_action::Column::CompoundId.eq(compound.id))
+        .filter(sea_orm::Condition::any().add(staff_action::Column::Status.is_null()).add(staff_action::Column::Status.between(200, 299)))
         .filter(sea_orm::Condition::any().add(staff_action::Column::CompanyId.eq(compound.company_id)).add(staff_action::Column::CompanyId.is_null()));
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from > to
@@ -1281,17 +1286,15 @@ pub fn annual_pack_text(pack: &AnnualPack) -> String {
 }
 
 /// Publishes the compound's annual pack for `year` as a disclosure notice to the whole
-/// compound, in one step. Each publication is a new notice: published disclosures are never
-/// changed.
-pub async fn publish_annual_pack(db: &DatabaseConnection, actor: &Actor, compound_id: i64, year: i32) -> Result<entity::notice::Model> {
+/// compound, in one step. Each publication is a new notice (published disclosures are never
+/// changed), except a retry with the same `Idempotency-Key`, which answers the first one.
+pub async fn publish_annual_pack(db: &DatabaseConnection, actor: &Actor, key: Option<&str>, compound_id: i64, year: i32) -> Result<entity::notice::Model> {
     actor.require(Permission::PublishDisclosures)?;
     let compound = find_visible::<compound::Entity>(db, actor, compound_id).await?;
     let pack = annual_pack(db, &compound, year).await?;
-    let txn = crate::db::begin(db).await?;
-    let notice = notices::write(
-        &txn,
-        actor,
-        NewNotice {
+    let request = serde_json::json!(["publish_annual_pack", compound.id, year]);
+    let notice_id = crate::idempotency::once(db, actor, key, &request, async |txn| {
+        let new = NewNotice {
             company_id: compound.company_id,
             compound_id: compound.id,
             category: NoticeCategory::AnnualAccounts,
@@ -1300,11 +1303,11 @@ pub async fn publish_annual_pack(db: &DatabaseConnection, actor: &Actor, compoun
             source: format!("annual_pack:{year}"),
             published: true,
             audience: Scope::new(ScopeKind::Compound, &[]),
-        },
-    )
+        };
+        Ok(notices::write(txn, actor, new).await?.id)
+    })
     .await?;
-    txn.commit().await?;
-    Ok(notice)
+    entity::notice::Entity::find_by_id(notice_id).one(db).await?.ok_or(Error::NotFound("notice"))
 }
 
 #[cfg(test)]

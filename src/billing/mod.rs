@@ -413,6 +413,9 @@ pub async fn run_bills(
     let chain = if mode == RunMode::Preview { None } else { Some(ledger::lock_chain(&txn, compound.id).await?) };
     let outcome = bill_compound(&txn, chain, actor, &compound, period, mode).await?;
     txn.commit().await?;
+    if mode != RunMode::Preview {
+        metrics::counter!("wuye_bills_written_total").increment(outcome.bills_created);
+    }
     Ok(outcome)
 }
 

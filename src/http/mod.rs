@@ -1,7 +1,9 @@
 //! The HTTP edge: routes, the OpenAPI document, the docs UI and the error conversion.
 mod answer;
 mod body;
+mod health;
 mod image;
+mod observe;
 mod staff_log;
 
 pub use answer::{JsonAnswer, rfc3339};
@@ -11,7 +13,6 @@ pub use staff_log::is_secret_key;
 
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, http::StatusCode};
 use poem_openapi::{OpenApiService, Tags};
-use sea_orm::ConnectionTrait;
 
 use crate::{AppState, audit, auth, billing, elevator, error::problem_for_poem_error, funds, jobs, ledger, mail, notices, payments, registry, reminders, tickets, votes};
 
@@ -76,11 +77,14 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
     )
     .description("Property management for renovated old residential compounds: registry, accounts and roles, fees, payments and the ledger, arrears reminders, scheduled jobs and the email outbox, repair tickets, the maintenance fund, owners' votes and elevator retrofits, notices, and the committee's audit desk.");
     let spec = nullable_options(&api.spec());
+    let operations = std::sync::Arc::new(observe::Operations::of_spec(&spec));
     let docs = api.swagger_ui();
     let max_body = state.config.max_body_bytes;
     let db = state.db.clone();
     Route::new()
-        .at("/health", poem::get(health))
+        .at("/health", poem::get(health::health))
+        .at("/health/live", poem::get(health::live))
+        .at("/health/ready", poem::get(health::ready))
         .nest("/", api)
         .at("/openapi.json", poem::endpoint::make_sync(move |_| Response::builder().content_type("application/json").body(spec.clone())))
         .nest("/docs", docs)
@@ -89,7 +93,12 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .around(move |next, request| limit_body(next, request, max_body))
         .around(readable_idempotency_key)
         .data(state)
-        .catch_all_error(|error| async move { problem_for_poem_error(error) })
+        .around(move |next, request| observe::request(next, request, operations.clone()))
+}
+
+/// What the metrics address serves: `GET /metrics` and nothing else.
+pub fn metrics_routes(state: AppState) -> impl poem::Endpoint {
+    Route::new().at("/metrics", poem::get(observe::scrape)).data(state).catch_all_error(|error| async move { problem_for_poem_error(error) })
 }
 
 /// The OpenAPI document, saying what the service sends: poem-openapi documents an `Option<T>`
@@ -136,21 +145,4 @@ async fn readable_idempotency_key<E: Endpoint>(next: std::sync::Arc<E>, request:
         return Err(crate::error::ApiError::from(error).into());
     }
     Ok(next.call(request).await?.into_response())
-}
-
-/// `GET /health`: the service answers and so does its database. Kept out of the OpenAPI
-/// document, which lists business operations only.
-#[poem::handler]
-async fn health(state: poem::web::Data<&AppState>) -> poem::Response {
-    use poem::{IntoResponse, http::StatusCode, web::Json};
-    let database = format!("{:?}", state.db.get_database_backend()).to_lowercase();
-    match state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => Json(serde_json::json!({ "status": "ok", "database": database })).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "health check: the database does not answer");
-            Json(serde_json::json!({ "status": "database unavailable", "database": database }))
-                .with_status(StatusCode::SERVICE_UNAVAILABLE)
-                .into_response()
-        }
-    }
 }

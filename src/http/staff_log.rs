@@ -1,14 +1,22 @@
-//! The staff action log (`staff_actions`): every change staff or committee members make through
-//! the API, recorded once it has succeeded: who, when, what (method, path, the request), the
-//! record before (a GET of the same path, where there is one) and after (the answer), and from
-//! where. Rows are only ever inserted.
+//! The staff action log (`staff_actions`): every change staff or committee members ask for
+//! through the API: who, when, what (method, path, the request), the record before (a GET of the
+//! same path, where there is one) and after (the answer), and from where.
+//!
+//! The row is written, and committed, before the change is attempted, and completed with the
+//! answer's status and body afterwards. So no change can happen without its row: if the row
+//! cannot be written the change is refused (503) untried, and a row whose completion was lost
+//! (a crash, a failed write) still records what was asked, with no outcome. Rows are otherwise
+//! never changed (the database refuses it).
 use std::sync::Arc;
 
 use chrono::Utc;
-use poem::{Body, Endpoint, IntoResponse, Request, Response, http::Method};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
+use poem::{Body, Endpoint, IntoResponse, PathPattern, Request, Response, http::Method, http::StatusCode};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 
-use crate::auth::{self, Role};
+use crate::{
+    auth::{self, Role},
+    error::{Problem, problem_for_poem_error},
+};
 use entity::staff_action;
 
 /// What is kept of a request or an answer.
@@ -40,33 +48,66 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
     let from = from_where(&request);
     let user_agent = request.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(300).collect();
     let request_text = kept(&redacted(&body), request.content_type());
-    let response = next.call(request).await?.into_response();
-    if !response.status().is_success() {
-        return Ok(response);
-    }
-    let (parts, answer) = response.into_parts();
-    let answer = answer.into_bytes().await?;
-    let after = kept(&answer, parts.headers.get("content-type").and_then(|v| v.to_str().ok()));
-    let row = staff_action::ActiveModel {
+    let compound_id = compound_of(&db, &path, [before.as_deref(), request_text.as_deref()]).await;
+    let asked = staff_action::ActiveModel {
         company_id: Set(actor.company_id),
-        compound_id: Set(compound_of(&db, &path, [after.as_deref(), before.as_deref()]).await),
+        compound_id: Set(compound_id),
         user_id: Set(actor.user_id),
         user_name: Set(actor.name.clone()),
         role: Set(actor.role.as_str().into()),
         method: Set(method.to_string()),
         path: Set(path_and_query.chars().take(500).collect()),
-        status: Set(parts.status.as_u16() as i32),
+        status: Set(None),
         ip: Set(from),
         user_agent: Set(user_agent),
         request: Set(request_text),
         before: Set(before),
-        after: Set(after),
+        after: Set(None),
         at: Set(Utc::now()),
         ..Default::default()
     };
-    // The change has committed: a failure to log it must not turn its answer into an error.
-    if let Err(error) = row.insert(&db).await {
-        tracing::error!(%error, user = actor.user_id, %path, "could not record a staff action");
+    let asked = match asked.insert(&db).await {
+        Ok(asked) => asked,
+        Err(error) => {
+            tracing::error!(error = %crate::error::chain(&error), user = actor.user_id, %path, "could not write the staff action log; the change was refused untried");
+            let problem = Problem {
+                code: "staff_log_unavailable".into(),
+                message: "the staff action log cannot be written just now, so nothing was changed; try again".into(),
+                field: None,
+                rows: Vec::new(),
+            };
+            return Ok(poem_openapi::payload::Json(problem).with_status(StatusCode::SERVICE_UNAVAILABLE).into_response());
+        }
+    };
+    // Errors raised outside the handlers (a malformed body, say) are answers too: the row
+    // records them, and the route's pattern stays on the answer for the metrics.
+    let response = match next.call(request).await {
+        Ok(response) => response.into_response(),
+        Err(error) => {
+            let pattern = error.data::<PathPattern>().cloned();
+            let mut response = problem_for_poem_error(error);
+            if let Some(pattern) = pattern {
+                response.set_data(pattern);
+            }
+            response
+        }
+    };
+    let (parts, answer) = response.into_parts();
+    let answer = answer.into_bytes().await?;
+    let after = kept(&answer, parts.headers.get("content-type").and_then(|v| v.to_str().ok()));
+    let mut completion = staff_action::Entity::update_many()
+        .col_expr(staff_action::Column::Status, Expr::value(parts.status.as_u16() as i32))
+        .col_expr(staff_action::Column::After, Expr::value(after.clone()));
+    if asked.compound_id.is_none()
+        && let Some(compound) = compound_named([after.as_deref()])
+    {
+        completion = completion.col_expr(staff_action::Column::CompoundId, Expr::value(compound));
+    }
+    let completed = completion.filter(staff_action::Column::Id.eq(asked.id)).filter(staff_action::Column::Status.is_null()).exec(&db).await;
+    // The change has committed (or was refused) whatever becomes of this: its answer stands, and
+    // the row written before it says what was asked.
+    if let Err(error) = completed {
+        tracing::error!(error = %crate::error::chain(&error), action = asked.id, %path, "could not record the outcome of a staff action");
     }
     Ok(Response::from_parts(parts, Body::from(answer)))
 }
@@ -168,10 +209,11 @@ const RESOURCES: &[(&str, &str)] = &[
     ("outbox", "outbox_messages"),
 ];
 
-/// The compound a change concerns: the compound the path names (`/compounds/{id}/...`), else
-/// the one the answer or the record before names (no round trip: most answers name it), else
-/// the one the path's record belongs to (`/units/{id}/...`). None for changes above any
-/// compound (logins, companies).
+/// The compound a change concerns, as known before it is made: the compound the path names
+/// (`/compounds/{id}/...`), else the one the record before or the request names (no round
+/// trip), else the one the path's record belongs to (`/units/{id}/...`), else that of the unit
+/// the request names (`{"unit_id": 7}`). None for changes above any compound (logins,
+/// companies) and for those only their answer places (completed from it).
 async fn compound_of(db: &DatabaseConnection, path: &str, records: [Option<&str>; 2]) -> Option<i64> {
     let mut segments = path.trim_start_matches('/').split('/');
     let (resource, id) = (segments.next(), segments.next().map(str::parse::<i64>));
@@ -181,14 +223,21 @@ async fn compound_of(db: &DatabaseConnection, path: &str, records: [Option<&str>
     if let Some(named) = compound_named(records) {
         return Some(named);
     }
-    let (Some(resource), Some(Ok(id))) = (resource, id) else { return None };
-    let (_, table) = RESOURCES.iter().find(|(name, _)| *name == resource)?;
+    let record = match (resource, id) {
+        (Some(resource), Some(Ok(id))) => RESOURCES.iter().find(|(name, _)| *name == resource).map(|(_, table)| (*table, id)),
+        _ => None,
+    };
+    let unit_named = || {
+        let request: serde_json::Value = serde_json::from_str(records[1]?).ok()?;
+        request.get("unit_id")?.as_i64().map(|id| ("units", id))
+    };
+    let (table, id) = record.or_else(unit_named)?;
     let sql = format!("SELECT compound_id FROM {table} WHERE id = $1");
     let row = db.query_one_raw(crate::db::statement(db, &sql, vec![id.into()])).await.ok().flatten()?;
     row.try_get::<i64>("", "compound_id").ok()
 }
 
-fn compound_named(records: [Option<&str>; 2]) -> Option<i64> {
+fn compound_named<const N: usize>(records: [Option<&str>; N]) -> Option<i64> {
     records.into_iter().flatten().find_map(|text| {
         let value: serde_json::Value = serde_json::from_str(text).ok()?;
         let record = if value.is_array() { value.get(0)? } else { &value };

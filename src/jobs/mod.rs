@@ -441,6 +441,7 @@ async fn execute(state: &AppState, instance: &str, run: job_run::Model) {
     tracing::info!(job = job.name(), run = run.id, company = ?run.company_id, attempt = run.attempts, "job run starts");
     // Run it on its own task, so that a panic is a failed run rather than a dead scheduler, and
     // renew the lease while it works.
+    let started = std::time::Instant::now();
     let work = tokio::spawn(perform(state.clone(), job, run.clone()));
     tokio::pin!(work);
     let mut renew = tokio::time::interval(LEASE / 3);
@@ -449,7 +450,7 @@ async fn execute(state: &AppState, instance: &str, run: job_run::Model) {
         tokio::select! {
             joined = &mut work => break match joined {
                 Ok(Ok(counts)) => Ok(counts),
-                Ok(Err(error)) => Err(error.to_string()),
+                Ok(Err(error)) => Err(crate::error::chain(&error)),
                 Err(join_error) => Err(format!("the run panicked: {join_error}")),
             },
             _ = renew.tick() => {
@@ -465,6 +466,7 @@ async fn execute(state: &AppState, instance: &str, run: job_run::Model) {
             }
         }
     };
+    metrics::histogram!("wuye_job_run_duration_seconds", "job" => job.name()).record(started.elapsed().as_secs_f64());
     if outcome.as_ref().is_ok_and(|counts| counts.get("emails").is_some_and(|n| *n > 0)) {
         state.wakeups.mail.notify_one();
     }
@@ -481,18 +483,21 @@ async fn finish(db: &DatabaseConnection, instance: &str, run: &job_run::Model, o
             active.counts = Set(Some(serde_json::to_string(counts).unwrap_or_default()));
             active.error = Set(None);
             tracing::info!(job = %run.job, run = run.id, counts = ?counts, "job run succeeded");
+            metrics::counter!("wuye_job_runs_total", "job" => run.job.clone(), "outcome" => "succeeded").increment(1);
         }
         Err(error) if run.attempts < run.max_attempts => {
             active.status = Set(RunStatus::Queued.as_str().into());
             active.next_attempt_at = Set(now + chrono::Duration::seconds(backoff_seconds(retry_seconds, run.attempts)));
             active.error = Set(Some(error.clone()));
             tracing::warn!(job = %run.job, run = run.id, attempt = run.attempts, error = %error, "job run failed; it will be retried");
+            metrics::counter!("wuye_job_runs_total", "job" => run.job.clone(), "outcome" => "retried").increment(1);
         }
         Err(error) => {
             active.status = Set(RunStatus::Failed.as_str().into());
             active.finished_at = Set(Some(now));
             active.error = Set(Some(error.clone()));
             tracing::error!(job = %run.job, run = run.id, attempt = run.attempts, error = %error, "job run failed on its last attempt");
+            metrics::counter!("wuye_job_runs_total", "job" => run.job.clone(), "outcome" => "failed").increment(1);
         }
     }
     // Only while this replica still holds the run: one that lost its lease leaves the record

@@ -118,7 +118,7 @@ impl Mailer {
                 };
                 let mut builder = builder.port(*port).timeout(Some(Duration::from_secs(20)));
                 if let Some((user, password)) = credentials {
-                    builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+                    builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
                 }
                 Transport::Smtp(builder.build())
             }
@@ -217,18 +217,22 @@ async fn record_outcome(
             active.sent_at = Set(Some(now));
             active.last_error = Set(None);
             delivered.sent += 1;
+            metrics::counter!("wuye_outbox_deliveries_total", "outcome" => "sent").increment(1);
         }
         Err(error) if row.attempts < config.max_attempts => {
+            tracing::warn!(outbox = row.id, attempt = row.attempts, error = %error, "email not delivered; it will be tried again");
             active.status = Set(OutboxStatus::Pending.as_str().into());
             active.next_attempt_at = Set(now + chrono::Duration::seconds(backoff_seconds(config.retry_seconds, row.attempts)));
             active.last_error = Set(Some(error));
             delivered.retrying += 1;
+            metrics::counter!("wuye_outbox_deliveries_total", "outcome" => "retried").increment(1);
         }
         Err(error) => {
             tracing::error!(outbox = row.id, error = %error, "email failed on its last attempt");
             active.status = Set(OutboxStatus::Failed.as_str().into());
             active.last_error = Set(Some(error));
             delivered.failed += 1;
+            metrics::counter!("wuye_outbox_deliveries_total", "outcome" => "failed").increment(1);
         }
     }
     // Only this claim's outcome: a worker whose lease ran out and was taken over (the claim

@@ -402,7 +402,10 @@ impl PaymentsApi {
         })
         .await?;
         match received {
-            Some(written) => Ok(Json(written.into())),
+            Some(written) => {
+                metrics::counter!("wuye_payments_written_total", "method" => b.method.as_str()).increment(1);
+                Ok(Json(written.into()))
+            }
             None => Ok(Json(self.payment_view(payment_id).await?)),
         }
     }

@@ -8,6 +8,7 @@ use sha2::Sha256;
 
 use super::{Method, receive};
 use crate::{
+    config::Secret,
     auth::{Actor, Permission, Role},
     billing,
     error::{Error, Result},
@@ -35,7 +36,7 @@ pub trait PaymentGateway: Send + Sync {
 
 /// The built-in gateway adapter: `X-Wuye-Signature: <hex HMAC-SHA256 of the body>`.
 pub struct BuiltinGateway {
-    pub secret: String,
+    pub secret: Secret,
 }
 
 impl BuiltinGateway {
@@ -54,7 +55,7 @@ impl PaymentGateway for BuiltinGateway {
     fn verify(&self, signature: Option<&str>, body: &[u8]) -> std::result::Result<(), String> {
         let signature = signature.ok_or("the callback is not signed")?;
         let given = hex::decode(signature.trim()).map_err(|_| "the signature is not hex")?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).map_err(|e| e.to_string())?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose().as_bytes()).map_err(|e| e.to_string())?;
         mac.update(body);
         // Constant-time comparison, so the signature cannot be guessed byte by byte.
         mac.verify_slice(&given).map_err(|_| "the signature does not match".to_string())
@@ -229,6 +230,7 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
     active.update(&txn).await?;
     record(&txn, gateway.name(), Some(order.id), body, true, "paid").await?;
     txn.commit().await?;
+    metrics::counter!("wuye_payments_written_total", "method" => Method::Online.as_str()).increment(1);
     Ok(CallbackOutcome::Paid { payment_id: payment.id })
 }
 
@@ -238,7 +240,7 @@ pub async fn handle_callback(db: &DatabaseConnection, gateway: &dyn PaymentGatew
 /// on. A pending order's confirmation goes through [`handle_callback`] as a signed callback of
 /// [`Checkout`], with one transaction id per order, so confirming twice is a replay; a paid order
 /// (by whichever gateway) answers as paid before, since no one was charged by confirming it.
-pub async fn confirm_checkout(db: &DatabaseConnection, actor: &Actor, secret: &str, order_id: i64) -> Result<CallbackOutcome> {
+pub async fn confirm_checkout(db: &DatabaseConnection, actor: &Actor, secret: &Secret, order_id: i64) -> Result<CallbackOutcome> {
     actor.require(Permission::PayOwnBills)?;
     let order = payment_order::Entity::find_by_id(order_id).one(db).await?;
     let order = order.filter(|o| o.created_by == actor.user_id).ok_or(Error::NotFound("payment order"))?;
@@ -254,8 +256,8 @@ pub async fn confirm_checkout(db: &DatabaseConnection, actor: &Actor, secret: &s
         "transaction_id": format!("builtin-checkout-{}", order.id),
     })
     .to_string();
-    let signature = BuiltinGateway::sign(secret, body.as_bytes());
-    handle_callback(db, &Checkout(BuiltinGateway { secret: secret.to_string() }), Some(&signature), body.as_bytes()).await
+    let signature = BuiltinGateway::sign(secret.expose(), body.as_bytes());
+    handle_callback(db, &Checkout(BuiltinGateway { secret: secret.clone() }), Some(&signature), body.as_bytes()).await
 }
 
 /// The built-in gateway as its own checkout: its confirmations are recorded under a name of

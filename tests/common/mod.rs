@@ -26,6 +26,8 @@ pub const ADMIN_EMAIL: &str = "root@platform.test";
 
 pub struct TestApp {
     pub base: String,
+    /// The metrics address (`GET /metrics`), when the server was started with `WUYE_METRICS_LISTEN`.
+    pub metrics_base: Option<String>,
     pub client: reqwest::Client,
     pub database_url: String,
     /// The server's own database connection, for what no endpoint shows.
@@ -122,11 +124,27 @@ impl TestApp {
         TestApp::serve(app, self.database_url.clone(), None)
     }
 
+    /// The server again on a database it used before (a restore, a promoted standby): no
+    /// platform administrator is added, the accounts and sessions on record are used.
+    pub async fn reopen(database_url: &str, overrides: &[(&str, &str)]) -> TestApp {
+        let app = Application::build(test_config(database_url, overrides)).await.expect("build the application");
+        TestApp::serve(app, database_url.to_string(), None)
+    }
+
+    /// A client of a server running in a process of its own (`wuye serve`) at `base`, with a
+    /// connection of the test's to that server's database.
+    pub async fn attach(base: &str, database_url: &str) -> TestApp {
+        let db = wuye::db::connect(database_url).await.expect("connect to the server's database");
+        let mailer = wuye::mail::Mailer::new(&test_config(database_url, &[]).mail).expect("a stub mailer");
+        TestApp { base: base.to_string(), metrics_base: None, client: reqwest::Client::new(), database_url: database_url.to_string(), db, mailer, sqlite_file: None }
+    }
+
     fn serve(app: wuye::App, database_url: String, sqlite_file: Option<std::path::PathBuf>) -> TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
+        let metrics_base = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
         let (db, mailer) = (app.db().clone(), app.mailer().clone());
         tokio::spawn(app.run_until_stopped());
-        TestApp { base, client: reqwest::Client::new(), database_url, db, mailer, sqlite_file }
+        TestApp { base, metrics_base, client: reqwest::Client::new(), database_url, db, mailer, sqlite_file }
     }
 
     pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
@@ -315,6 +333,33 @@ pub async fn overdue_bill(app: &TestApp, tenant: &Tenant, unit_id: i64, name: &s
     let bill = bills.as_array().unwrap().iter().find(|b| b["fee_item_id"] == item_id).cloned().unwrap_or_else(|| panic!("no bill of {name}: {bills}"));
     assert_eq!(bill["due_date"], due.to_string(), "{bill}");
     bill
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `wuye` command itself
+// ---------------------------------------------------------------------------------------------
+
+/// The `wuye` binary on a database, quiet but for warnings.
+pub fn wuye(database_url: &str, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wuye"));
+    command
+        .args(args)
+        .env("WUYE_DATABASE_URL", database_url)
+        .env("WUYE_MAIL_TRANSPORT", "stub")
+        .env("WUYE_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+/// Runs `wuye ARGS` to its end on a blocking thread, asserting it succeeded; returns its stdout.
+pub async fn wuye_succeeds(database_url: &str, args: &[&str]) -> String {
+    let mut command = wuye(database_url, args);
+    let what = args.join(" ");
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("start wuye");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "wuye {what} failed ({}):\n{stdout}\n{stderr}", output.status);
+    stdout.into_owned()
 }
 
 /// Waits until `check` returns Some (polling every 50 ms), for at most `seconds`.
