@@ -52,6 +52,28 @@ pub async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr>
     db.begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }).await
 }
 
+/// Copies the SQLite database at `url` to `file`, a new file, as one consistent snapshot
+/// (`VACUUM INTO` reads in one transaction, so writes going on meanwhile are either wholly in the
+/// copy or not at all, and are not held up). Returns the copy's size. The database is opened as
+/// it is: never created, never migrated.
+pub async fn backup(url: &str, file: &std::path::Path) -> anyhow::Result<u64> {
+    if !url.starts_with("sqlite:") {
+        anyhow::bail!(
+            "wuye backup copies an SQLite database; back up PostgreSQL with its own tools: pg_dump -Fc (see the README, Running it for real)"
+        );
+    }
+    if file.exists() {
+        anyhow::bail!("{} exists already: wuye backup writes a new file and never overwrites one", file.display());
+    }
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false).max_connections(1).map_sqlx_sqlite_opts(|o| o.create_if_missing(false).busy_timeout(Duration::from_secs(10)));
+    let db = Database::connect(options).await.map_err(|e| anyhow::Error::new(e).context("cannot open the database to back up"))?;
+    let target = file.to_str().ok_or_else(|| anyhow::anyhow!("the backup's file name must be UTF-8"))?;
+    db.execute_raw(statement(&db, "VACUUM INTO $1", vec![target.into()])).await.map_err(|e| anyhow::Error::new(e).context(format!("cannot write {target}")))?;
+    db.close().await?;
+    Ok(std::fs::metadata(file)?.len())
+}
+
 /// Applies pending migrations. On PostgreSQL replicas starting together queue on an advisory
 /// lock held by the migrating transaction, since sea-orm has no migration lock of its own.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {

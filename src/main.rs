@@ -37,6 +37,12 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Copy the SQLite database to FILE, consistently, while wuye serves and writes (SQLite's
+    /// VACUUM INTO). For PostgreSQL use pg_dump.
+    Backup {
+        /// A new file; an existing one is never overwritten.
+        file: std::path::PathBuf,
+    },
     /// Import units and owners of a compound from a CSV file (UTF-8 or GBK).
     Import {
         /// The compound to import into.
@@ -195,6 +201,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if failed > 0 {
                 return Err(anyhow::anyhow!("{failed} run(s) failed"));
             }
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let bytes = db::backup(config.database_url.expose(), &file).await?;
+            println!("database {} copied to {} ({bytes} bytes)", config.database_url, file.display());
+            println!("check the copy with: WUYE_DATABASE_URL='sqlite://{}' wuye ledger verify", file.display());
             Ok(())
         }
         Command::Import { compound, skip_bad_rows, file } => {

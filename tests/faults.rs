@@ -1,13 +1,18 @@
-//! Faults (issue 8): wuye killed with SIGKILL in the middle of a bill run, its PostgreSQL
-//! restarted under a stream of cashier payments, and two replicas serving one day's work with
-//! clients alternating between them. Each ends by itself and compares what is on record with
-//! what a run without the fault records. (An SMTP server going away for a while is
+//! Faults and recovery: wuye killed with SIGKILL in the middle of a bill run, its PostgreSQL
+//! restarted under a stream of cashier payments, the primary killed and its synchronous standby
+//! promoted, two replicas serving one day's work with clients alternating between them, and
+//! backups taken under payments and restored. Each ends by itself and compares what is on
+//! record with what a run without the fault records. (An SMTP server going away for a while is
 //! `an_smtp_outage_delays_every_message_and_loses_or_doubles_none` in tests/mail.rs.)
 mod common;
 
 use std::{
     collections::BTreeMap,
     process::Command,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    },
 };
 
 use common::*;
@@ -219,20 +224,56 @@ fn postgres_bin() -> std::path::PathBuf {
 struct PrivatePostgres {
     dir: std::path::PathBuf,
     port: u16,
+    /// Server settings, `name=value`, given at every start.
+    settings: Vec<String>,
 }
 
 impl PrivatePostgres {
-    fn start() -> PrivatePostgres {
+    /// A directory and a free port for a new cluster; nothing started yet.
+    fn prepare(settings: &[&str]) -> PrivatePostgres {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let dir = std::env::temp_dir().join(format!("wuye-faults-pg-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("the cluster's directory");
-        let cluster = PrivatePostgres { dir, port };
+        let cluster = PrivatePostgres { dir, port, settings: settings.iter().map(|s| s.to_string()).collect() };
         // The server refuses to run as root: the cluster belongs to the postgres user.
         let owned = Command::new("chown").arg("postgres:postgres").arg(&cluster.dir).status().expect("chown");
         assert!(owned.success(), "chown the cluster's directory to postgres");
+        cluster
+    }
+
+    fn start(settings: &[&str]) -> PrivatePostgres {
+        let cluster = PrivatePostgres::prepare(settings);
         cluster.run("initdb", &["-D", &cluster.data(), "-A", "trust", "-U", "postgres", "--no-sync"]);
         cluster.run("pg_ctl", &["start", "-w", "-D", &cluster.data(), "-l", &cluster.log(), "-o", &cluster.options()]);
         cluster
+    }
+
+    /// A streaming standby of the primary on `primary_port`, copied from it with
+    /// `pg_basebackup -R` and named `name` to it (for `synchronous_standby_names`).
+    fn standby_of(primary_port: u16, name: &str) -> PrivatePostgres {
+        let standby = PrivatePostgres::prepare(&[]);
+        let port = primary_port.to_string();
+        standby.run("pg_basebackup", &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", &standby.data(), "-R", "-X", "stream", "--no-sync"]);
+        let conninfo = format!("\nprimary_conninfo = 'host=127.0.0.1 port={primary_port} user=postgres application_name={name}'\n");
+        let auto_conf = std::path::Path::new(&standby.data()).join("postgresql.auto.conf");
+        let mut settings = std::fs::read_to_string(&auto_conf).expect("pg_basebackup -R writes postgresql.auto.conf");
+        settings.push_str(&conninfo);
+        std::fs::write(&auto_conf, settings).unwrap();
+        standby.run("pg_ctl", &["start", "-w", "-D", &standby.data(), "-l", &standby.log(), "-o", &standby.options()]);
+        standby
+    }
+
+    /// The server process killed with SIGKILL, as when its machine fails.
+    fn kill(&self) {
+        let pid = std::fs::read_to_string(std::path::Path::new(&self.data()).join("postmaster.pid")).expect("the server's pid file");
+        let pid = pid.lines().next().expect("the pid").trim().to_string();
+        let killed = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+        assert!(killed.success(), "kill -9 {pid}");
+    }
+
+    /// A standby made the primary: it stops following and takes writes.
+    fn promote(&self) {
+        self.run("pg_ctl", &["promote", "-w", "-D", &self.data()]);
     }
 
     fn data(&self) -> String {
@@ -244,7 +285,8 @@ impl PrivatePostgres {
     }
 
     fn options(&self) -> String {
-        format!("-p {} -c listen_addresses=127.0.0.1 -k {}", self.port, self.dir.display())
+        let settings: String = self.settings.iter().map(|s| format!(" -c {s}")).collect();
+        format!("-p {} -c listen_addresses=127.0.0.1 -k {}{settings}", self.port, self.dir.display())
     }
 
     fn url(&self) -> String {
@@ -287,6 +329,94 @@ struct Acknowledged {
     payment: serde_json::Value,
 }
 
+/// What a desk does when a payment gets no answer.
+#[derive(Clone, Copy, PartialEq)]
+enum OnFailure {
+    /// Tries the same request again (same Idempotency-Key) until it is acknowledged.
+    Retry,
+    /// Stops taking payments, keeping the unanswered one for later (its server is gone).
+    Stop,
+}
+
+/// Four cashier desks taking payments for one unit back to back, each payment with its own
+/// Idempotency-Key, as a busy office does.
+struct Desks {
+    stop: Arc<AtomicBool>,
+    acknowledged: Arc<Mutex<Vec<Acknowledged>>>,
+    /// Payments sent that got no answer (with `OnFailure::Stop`): key and amount in fen.
+    unanswered: Arc<Mutex<Vec<(String, i64)>>>,
+    failures: Arc<AtomicU32>,
+    desks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn fen_text(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+impl Desks {
+    fn open(app: &TestApp, unit_id: i64, cashier: &str, on_failure: OnFailure) -> Desks {
+        let url = format!("{}/units/{unit_id}/payments", app.base);
+        let (stop, acknowledged, unanswered, failures) =
+            (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicU32::new(0)));
+        let desks = (1..=4)
+            .map(|desk| {
+                let (client, url, cashier) = (app.client.clone(), url.clone(), cashier.to_string());
+                let (stop, acknowledged, unanswered, failures) = (stop.clone(), acknowledged.clone(), unanswered.clone(), failures.clone());
+                tokio::spawn(async move {
+                    for n in 1.. {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let key = format!("desk-{desk}-{n}");
+                        let fen = desk * 100 + n % 100;
+                        let answer = match on_failure {
+                            OnFailure::Retry => {
+                                let (payment, failed) = pay_until_acknowledged(&client, &url, &cashier, &key, &fen_text(fen)).await;
+                                failures.fetch_add(failed, Ordering::SeqCst);
+                                Some(payment)
+                            }
+                            OnFailure::Stop => pay_once(&client, &url, &cashier, &key, &fen_text(fen)).await,
+                        };
+                        match answer {
+                            Some(payment) => acknowledged.lock().unwrap().push(Acknowledged { key, fen, payment }),
+                            None => {
+                                unanswered.lock().unwrap().push((key, fen));
+                                break;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        Desks { stop, acknowledged, unanswered, failures, desks }
+    }
+
+    fn count(&self) -> usize {
+        self.acknowledged.lock().unwrap().len()
+    }
+
+    /// The payment ids acknowledged so far.
+    fn acknowledged_ids(&self) -> Vec<i64> {
+        self.acknowledged.lock().unwrap().iter().map(|a| a.payment["id"].as_i64().unwrap()).collect()
+    }
+
+    async fn wait_for(&self, payments: usize, what: &str) {
+        eventually(120, what, || async { (self.count() >= payments).then_some(()) }).await;
+    }
+
+    /// Closes the desks once their payments in hand are answered (or, with `OnFailure::Stop`,
+    /// given up); returns what was acknowledged and what was not.
+    async fn close(self) -> (Vec<Acknowledged>, Vec<(String, i64)>, u32) {
+        self.stop.store(true, Ordering::SeqCst);
+        for desk in self.desks {
+            desk.await.expect("a desk's client");
+        }
+        let acknowledged = std::mem::take(&mut *self.acknowledged.lock().unwrap());
+        let unanswered = std::mem::take(&mut *self.unanswered.lock().unwrap());
+        (acknowledged, unanswered, self.failures.load(Ordering::SeqCst))
+    }
+}
+
 /// Posts a cashier payment as a real client does: a failure (no answer, or a 5xx) is retried
 /// with the same Idempotency-Key until the server acknowledges it. Returns the answer and the
 /// failed attempts.
@@ -294,15 +424,8 @@ async fn pay_until_acknowledged(client: &reqwest::Client, url: &str, token: &str
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut failures = 0;
     loop {
-        let sent = client.post(url).bearer_auth(token).header("Idempotency-Key", key).json(&serde_json::json!({ "method": "cash", "amount": amount })).send().await;
-        match sent {
-            Ok(response) if response.status().is_success() => return (response.json().await.expect("a payment"), failures),
-            Ok(response) => {
-                let status = response.status();
-                let body = response.text().await.unwrap_or_default();
-                assert!(status.is_server_error(), "payment {key} refused: {status} {body}");
-            }
-            Err(error) => assert!(!error.is_builder(), "{error}"),
+        if let Some(payment) = pay_once(client, url, token, key, amount).await {
+            return (payment, failures);
         }
         failures += 1;
         assert!(std::time::Instant::now() < deadline, "payment {key} not acknowledged within a minute of retries");
@@ -311,68 +434,37 @@ async fn pay_until_acknowledged(client: &reqwest::Client, url: &str, token: &str
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn payments_acknowledged_while_postgresql_restarts_are_each_booked_once() {
-    if std::env::var("WUYE_TEST_DATABASE_URL").map_or(true, |url| url.is_empty()) {
-        eprintln!("skipped: restarting PostgreSQL needs its binaries and runs when the suite runs on PostgreSQL (WUYE_TEST_DATABASE_URL)");
-        return;
+/// One attempt at a cashier payment: its answer, or None when there was none (a lost
+/// connection, a 5xx). A refusal (4xx) fails the test: these payments are all valid.
+async fn pay_once(client: &reqwest::Client, url: &str, token: &str, key: &str, amount: &str) -> Option<serde_json::Value> {
+    let sent = client.post(url).bearer_auth(token).header("Idempotency-Key", key).json(&serde_json::json!({ "method": "cash", "amount": amount })).send().await;
+    match sent {
+        Ok(response) if response.status().is_success() => response.json().await.ok(),
+        Ok(response) => {
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            assert!(status.is_server_error(), "payment {key} refused: {status} {body}");
+            None
+        }
+        Err(error) => {
+            assert!(!error.is_builder(), "{error}");
+            None
+        }
     }
-    use std::sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, AtomicU32, Ordering},
-    };
+}
+
+/// Every acknowledged payment is on record once, with its receipt (numbered without gaps) and
+/// its journal entry; nothing else was booked; the ledger verifies; the prepaid balance is the
+/// sum of all of them.
+async fn assert_booked_once(app: &TestApp, tenant: &Tenant, acknowledged: &[Acknowledged]) {
     use wuye::auth::Role;
-    let postgres = Arc::new(tokio::task::spawn_blocking(PrivatePostgres::start).await.unwrap());
-    let app = TestApp::spawn_on(&postgres.url(), &[]).await;
-    let tenant = app.tenant("Alpha").await;
-    let url = format!("{}/units/{}/payments", app.base, tenant.unit_id);
-    let cashier = tenant.token(Role::Cashier).to_string();
-
-    // Four cashier desks taking payments back to back.
-    let stop = Arc::new(AtomicBool::new(false));
-    let acknowledged: Arc<Mutex<Vec<Acknowledged>>> = Default::default();
-    let failures = Arc::new(AtomicU32::new(0));
-    let desks: Vec<_> = (1..=4)
-        .map(|desk| {
-            let (client, url, cashier) = (app.client.clone(), url.clone(), cashier.clone());
-            let (stop, acknowledged, failures) = (stop.clone(), acknowledged.clone(), failures.clone());
-            tokio::spawn(async move {
-                for n in 1.. {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let key = format!("desk-{desk}-{n}");
-                    let fen = desk * 100 + n % 100;
-                    let (payment, failed) = pay_until_acknowledged(&client, &url, &cashier, &key, &format!("{}.{:02}", fen / 100, fen % 100)).await;
-                    failures.fetch_add(failed, Ordering::SeqCst);
-                    acknowledged.lock().unwrap().push(Acknowledged { key, fen, payment });
-                }
-            })
-        })
-        .collect();
-    let count = || acknowledged.lock().unwrap().len();
-    eventually(60, "the first payments", || async { (count() >= 20).then_some(()) }).await;
-    let restarting = postgres.clone();
-    tokio::task::spawn_blocking(move || restarting.restart()).await.unwrap();
-    let at_restart = count();
-    // wuye was not restarted: it must reconnect by itself for any more payment to go through.
-    eventually(60, "payments after the restart", || async { (count() >= at_restart + 40).then_some(()) }).await;
-    stop.store(true, Ordering::SeqCst);
-    for desk in desks {
-        desk.await.expect("a desk's client");
-    }
-    let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
-    eprintln!("{} payments acknowledged, {at_restart} before the restart; {} failed attempts retried", acknowledged.len(), failures.load(Ordering::SeqCst));
-
-    // Every acknowledged payment is on record once, with its receipt and its journal entry;
-    // nothing else was booked.
     let payments = entity::payment::Entity::find().all(&app.db).await.unwrap();
     let receipts = entity::receipt::Entity::find().all(&app.db).await.unwrap();
     let entries = entity::journal_entry::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(payments.len(), acknowledged.len(), "payments on record vs acknowledged");
     let by_id: BTreeMap<i64, &entity::payment::Model> = payments.iter().map(|p| (p.id, p)).collect();
     let mut receipt_numbers = Vec::new();
-    for ack in &acknowledged {
+    for ack in acknowledged {
         let id = ack.payment["id"].as_i64().unwrap_or_else(|| panic!("{}: {}", ack.key, ack.payment));
         let payment = by_id.get(&id).unwrap_or_else(|| panic!("payment {} acknowledged as {id} is not on record", ack.key));
         assert_eq!((payment.amount, payment.status.as_str()), (ack.fen, "posted"), "{}", ack.key);
@@ -390,8 +482,211 @@ async fn payments_acknowledged_while_postgresql_restarts_are_each_booked_once() 
     let (status, verified) = app.get(&format!("/compounds/{}/ledger/verification", tenant.compound_id), tenant.token(Role::Committee)).await;
     assert_eq!((status, &verified["intact"]), (reqwest::StatusCode::OK, &serde_json::json!(true)), "{verified}");
     let prepaid = acknowledged.iter().map(|a| a.fen).sum::<i64>();
-    let (_, balance) = app.get(&format!("/units/{}/balance", tenant.unit_id), &cashier).await;
-    assert_eq!(balance["prepaid"], format!("{}.{:02}", prepaid / 100, prepaid % 100), "{balance}");
+    let (_, balance) = app.get(&format!("/units/{}/balance", tenant.unit_id), tenant.token(Role::Cashier)).await;
+    assert_eq!(balance["prepaid"], fen_text(prepaid), "{balance}");
+}
+
+fn on_postgres() -> bool {
+    std::env::var("WUYE_TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn payments_acknowledged_while_postgresql_restarts_are_each_booked_once() {
+    if !on_postgres() {
+        eprintln!("skipped: restarting PostgreSQL needs its binaries and runs when the suite runs on PostgreSQL (WUYE_TEST_DATABASE_URL)");
+        return;
+    }
+    use wuye::auth::Role;
+    let postgres = Arc::new(tokio::task::spawn_blocking(|| PrivatePostgres::start(&[])).await.unwrap());
+    let app = TestApp::spawn_on(&postgres.url(), &[]).await;
+    let tenant = app.tenant("Alpha").await;
+
+    let desks = Desks::open(&app, tenant.unit_id, tenant.token(Role::Cashier), OnFailure::Retry);
+    desks.wait_for(20, "the first payments").await;
+    let restarting = postgres.clone();
+    tokio::task::spawn_blocking(move || restarting.restart()).await.unwrap();
+    let at_restart = desks.count();
+    // wuye was not restarted: it must reconnect by itself for any more payment to go through.
+    desks.wait_for(at_restart + 40, "payments after the restart").await;
+    let (acknowledged, _, failures) = desks.close().await;
+    eprintln!("{} payments acknowledged, {at_restart} before the restart; {failures} failed attempts retried", acknowledged.len());
+    assert_booked_once(&app, &tenant, &acknowledged).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. The primary killed, its synchronous standby promoted
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_synchronous_standby_promoted_after_the_primary_is_killed_has_every_acknowledged_payment_once() {
+    if !on_postgres() {
+        eprintln!("skipped: the standby test starts PostgreSQL clusters of its own and runs when the suite runs on PostgreSQL (WUYE_TEST_DATABASE_URL)");
+        return;
+    }
+    if !postgres_bin().join("pg_basebackup").exists() {
+        eprintln!("skipped: pg_basebackup is not installed in {}", postgres_bin().display());
+        return;
+    }
+    use wuye::auth::Role;
+    // A commit returns once the standby has it on disk.
+    let primary = tokio::task::spawn_blocking(|| {
+        PrivatePostgres::start(&["wal_level=replica", "max_wal_senders=4", "synchronous_standby_names=standby1", "synchronous_commit=on"])
+    })
+    .await
+    .unwrap();
+    let primary_port = primary.port;
+    let standby = tokio::task::spawn_blocking(move || PrivatePostgres::standby_of(primary_port, "standby1")).await.unwrap();
+    eventually(60, "the standby to be the synchronous one", || async {
+        let admin = sea_orm::Database::connect(primary.url()).await.ok()?;
+        let row = admin.query_one_raw(wuye::db::statement(&admin, "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby1'", vec![])).await.ok()??;
+        admin.close().await.ok();
+        (row.try_get::<String>("", "sync_state").ok()? == "sync").then_some(())
+    })
+    .await;
+
+    let app = TestApp::spawn_on(&primary.url(), &[]).await;
+    let tenant = app.tenant("Standby").await;
+    let desks = Desks::open(&app, tenant.unit_id, tenant.token(Role::Cashier), OnFailure::Stop);
+    desks.wait_for(24, "the first payments").await;
+    // The primary's machine fails: no shutdown, no last write.
+    tokio::task::spawn_blocking(move || primary.kill()).await.unwrap();
+    let (mut acknowledged, unanswered, _) = desks.close().await;
+    eprintln!("{} payments acknowledged before the primary died, {} sent without an answer", acknowledged.len(), unanswered.len());
+    assert!(!unanswered.is_empty(), "every desk lost its server");
+
+    // The standby becomes the primary, wuye is started on it, and every desk sends again what
+    // it had no answer to, with the same Idempotency-Key.
+    let standby = tokio::task::spawn_blocking(move || {
+        standby.promote();
+        standby
+    })
+    .await
+    .unwrap();
+    let promoted = TestApp::reopen(&standby.url(), &[]).await;
+    let url = format!("{}/units/{}/payments", promoted.base, tenant.unit_id);
+    let on_standby = entity::payment::Entity::find().all(&promoted.db).await.unwrap().len();
+    eprintln!("the promoted standby holds {on_standby} payments: {} of the unanswered had committed", on_standby - acknowledged.len());
+    for (key, fen) in &unanswered {
+        let (payment, _) = pay_until_acknowledged(&promoted.client, &url, tenant.token(Role::Cashier), key, &fen_text(*fen)).await;
+        acknowledged.push(Acknowledged { key: key.clone(), fen: *fen, payment });
+    }
+    assert_booked_once(&promoted, &tenant, &acknowledged).await;
+    // Each key names one payment: a retry of one the standby already had was answered from it.
+    let keys = entity::idempotency_key::Entity::find().all(&promoted.db).await.unwrap();
+    for ack in &acknowledged {
+        let held: Vec<_> = keys.iter().filter(|k| k.key == ack.key).collect();
+        assert_eq!(held.len(), 1, "{}: {held:?}", ack.key);
+        assert_eq!(held[0].response, ack.payment["id"].to_string(), "{}", ack.key);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Backups and restore
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_online_backup_holds_every_payment_acknowledged_before_it_began() {
+    use wuye::auth::Role;
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("Backup").await;
+    let copy = std::env::temp_dir().join(format!("wuye-backup-{}-{}.db", std::process::id(), tenant.compound_id));
+    let _remove = Remove(Some(copy.clone()));
+    let copy_text = copy.display().to_string();
+    if on_postgres() {
+        let refused = tokio::task::spawn_blocking({
+            let mut command = wuye(&app.database_url, &["backup", &copy_text]);
+            move || command.output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success() && stderr.contains("pg_dump"), "PostgreSQL is backed up with pg_dump: {stderr}");
+        assert!(!copy.exists(), "nothing written");
+        return;
+    }
+
+    // A busy desk; the backup is taken in the middle of it.
+    let desks = Desks::open(&app, tenant.unit_id, tenant.token(Role::Cashier), OnFailure::Retry);
+    desks.wait_for(10, "the first payments").await;
+    let before_backup = desks.acknowledged_ids();
+    let said = wuye_succeeds(&app.database_url, &["backup", &copy_text]).await;
+    assert!(said.contains(&copy_text), "{said}");
+    let at_end = desks.count();
+    desks.wait_for(at_end + 10, "payments after the backup").await;
+    let (acknowledged, _, _) = desks.close().await;
+
+    // A backup is not overwritten by the next one.
+    let mut again = wuye(&app.database_url, &["backup", &copy_text]);
+    let again = tokio::task::spawn_blocking(move || again.output()).await.unwrap().unwrap();
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("exists already"), "{again:?}");
+
+    // The copy opens, its ledger verifies, and it holds every payment acknowledged before the
+    // backup began, with its receipt; what it holds beyond those is a whole payment each.
+    let verified = wuye_succeeds(&format!("sqlite://{copy_text}"), &["ledger", "verify"]).await;
+    assert!(verified.contains(": intact,"), "{verified}");
+    let restored = wuye::db::connect(&format!("sqlite://{copy_text}")).await.unwrap();
+    let in_copy: Vec<i64> = entity::payment::Entity::find().all(&restored).await.unwrap().iter().map(|p| p.id).collect();
+    for id in &before_backup {
+        assert!(in_copy.contains(id), "payment {id} was acknowledged before the backup began but is not in it");
+    }
+    let all: Vec<i64> = acknowledged.iter().map(|a| a.payment["id"].as_i64().unwrap()).collect();
+    assert!(in_copy.iter().all(|id| all.contains(id)), "the copy holds only payments that were made");
+    let receipts = entity::receipt::Entity::find().all(&restored).await.unwrap();
+    let mut numbers: Vec<i64> = receipts.iter().map(|r| r.number).collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=in_copy.len() as i64).collect::<Vec<_>>(), "one receipt a payment, without gaps");
+    restored.close().await.ok();
+    eprintln!("{} payments acknowledged before the backup, {} in it, {} in all", before_backup.len(), in_copy.len(), all.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pg_dump_taken_under_payments_restores_into_a_database_whose_books_verify() {
+    if !on_postgres() {
+        eprintln!("skipped: the restore drill is PostgreSQL's (pg_dump and pg_restore); it runs when the suite runs on PostgreSQL (WUYE_TEST_DATABASE_URL)");
+        return;
+    }
+    use wuye::auth::Role;
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("Restore").await;
+    let (manager, committee) = (tenant.token(Role::Manager), tenant.token(Role::Committee));
+    let policy = serde_json::json!({ "deposit_basis": "per_m2", "deposit_rate": "90", "source": "市住建委 2019 年第 3 号", "notice_days": 7 });
+    let (status, body) = app.request(reqwest::Method::PUT, &format!("/compounds/{}/fund/policy", tenant.compound_id), Some(manager), Some(policy)).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let (status, body) = app.post(&format!("/compounds/{}/fund/deposits", tenant.compound_id), manager, serde_json::json!({ "received_on": "2026-11-01" })).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+
+    let dump = std::env::temp_dir().join(format!("wuye-restore-{}-{}.dump", std::process::id(), tenant.compound_id));
+    let _remove = Remove(Some(dump.clone()));
+    let desks = Desks::open(&app, tenant.unit_id, tenant.token(Role::Cashier), OnFailure::Retry);
+    desks.wait_for(10, "the first payments").await;
+    let before_dump = desks.acknowledged_ids();
+    let pg_dump = std::process::Command::new(postgres_bin().join("pg_dump")).args(["-Fc", "-f"]).arg(&dump).arg(&app.database_url).output().unwrap();
+    assert!(pg_dump.status.success(), "pg_dump: {}", String::from_utf8_lossy(&pg_dump.stderr));
+    let at_end = desks.count();
+    desks.wait_for(at_end + 10, "payments after the dump").await;
+    desks.close().await;
+
+    // A fresh database, the dump restored into it, wuye started on it.
+    let (restored_url, _) = fresh_database().await;
+    let pg_restore = std::process::Command::new(postgres_bin().join("pg_restore")).args(["--no-owner", "-d", &restored_url]).arg(&dump).output().unwrap();
+    assert!(pg_restore.status.success(), "pg_restore: {}", String::from_utf8_lossy(&pg_restore.stderr));
+    let verified = wuye_succeeds(&restored_url, &["ledger", "verify"]).await;
+    assert!(verified.contains(": intact,"), "{verified}");
+    let restored = TestApp::reopen(&restored_url, &[]).await;
+    let (status, check) = restored.get(&format!("/compounds/{}/fund/check", tenant.compound_id), committee).await;
+    assert_eq!((status, &check["agrees"]), (reqwest::StatusCode::OK, &serde_json::json!(true)), "{check}");
+    let (status, verification) = restored.get(&format!("/compounds/{}/ledger/verification", tenant.compound_id), committee).await;
+    assert_eq!((status, &verification["intact"]), (reqwest::StatusCode::OK, &serde_json::json!(true)), "{verification}");
+    let in_restore: Vec<i64> = entity::payment::Entity::find().all(&restored.db).await.unwrap().iter().map(|p| p.id).collect();
+    for id in &before_dump {
+        assert!(in_restore.contains(id), "payment {id} was acknowledged before the dump began but is not restored");
+    }
+    // The restored database takes payments, numbering receipts on from the last restored one.
+    let (status, paid) = restored.post(&format!("/units/{}/payments", tenant.unit_id), tenant.token(Role::Cashier), serde_json::json!({ "method": "cash", "amount": "1.00" })).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{paid}");
+    let number: i64 = paid["receipt"]["number"].as_str().unwrap()[5..].parse().unwrap();
+    assert_eq!(number, in_restore.len() as i64 + 1, "{paid}");
 }
 
 // ---------------------------------------------------------------------------------------------
