@@ -3,13 +3,14 @@
 //!   1. our bill run for every compound (bills and their ledger entries), against
 //!   2. a raw `INSERT ... SELECT` of the same number of bill rows, on the same database,
 //!
-//! reported as a ratio, with the data set generation rate and the run's peak memory.
+//! reported as a ratio, with the data set generation rate and the run's peak memory. Each phase
+//! starts from a `CHECKPOINT`.
 //!
 //!     cargo bench --bench bill_run -- [--units 1000000] [--workers 2] [--server postgres://postgres@127.0.0.1:5432/postgres]
 //!
-//! Use `--server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql'` for the Unix
-//! socket: sqlx 0.9.0 leaves Nagle's algorithm on for TCP (sqlx issue 4335, fixed upstream but not
-//! yet released), which stalls every large INSERT by a delayed ACK (~40 ms) on TCP.
+//! The default is TCP, as every container and remote deployment connects (sqlx 0.9.1 and later
+//! set TCP_NODELAY; 0.9.0 stalled every large INSERT by a delayed ACK). For the Unix socket of a
+//! server on the same host: `--server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql'`.
 //!
 //! It creates and finally drops its own database on that server.
 use std::time::Instant;
@@ -79,6 +80,10 @@ async fn main() {
     let unit_count = rows - 1 - compounds - compounds * 11 - compounds * 33 - compounds;
     let rss_before = peak_rss_mb();
 
+    // Each timed phase starts from a checkpoint, so that neither pays for writing out the pages
+    // the phase before it dirtied (the data set, our run's 2,000,000 rows).
+    exec(&db, "CHECKPOINT").await;
+
     // 1. Our bill run, compound by compound, `workers` at a time.
     let period: Period = "2026-11".parse().unwrap();
     let actor = Actor::system();
@@ -95,6 +100,8 @@ async fn main() {
     let ours = started.elapsed().as_secs_f64();
     let billed: u64 = outcomes.iter().sum();
     let rss_after = peak_rss_mb();
+
+    exec(&db, "CHECKPOINT").await;
 
     // 2. The baseline: the same number of bill rows, computed and inserted in one statement.
     let started = Instant::now();

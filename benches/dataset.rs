@@ -3,7 +3,7 @@
 //! per second, and that a sample compound's ledger verifies.
 //!
 //!     cargo bench --bench dataset -- [--units 1000000] [--tickets 1000000] \
-//!         [--server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql']
+//!         [--server postgres://postgres@127.0.0.1:5432/postgres]
 //!
 //! Without `--server` it builds on a new SQLite file. It drops its database at the end unless
 //! `--keep` is given (then it prints the URL).

@@ -13,8 +13,11 @@
 //!
 //! Each reports requests/s and p50/p99 latency, and its ratio to 1.
 //!
-//!     cargo bench --bench http -- --server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql' \
+//!     cargo bench --bench http -- [--server postgres://postgres@127.0.0.1:5432/postgres] \
 //!         [--tickets 1000000] [--billed-compounds 100] [--seconds 10] [--concurrency 32] [--page 50]
+//!
+//! TCP by default, as deployments connect; `--server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql'`
+//! for the Unix socket.
 mod common;
 
 use std::{
@@ -61,8 +64,7 @@ async fn main() {
     let seconds = number("--seconds", "10");
     let concurrency = number("--concurrency", "32") as usize;
     let page = number("--page", "50");
-    let database = BenchDatabase::create().await;
-    assert!(database.postgres, "this bench generates its data with PostgreSQL's generate_series: pass --server");
+    let database = BenchDatabase::create_on_postgres().await;
     let db = wuye::db::connect(&database.url).await.expect("connect");
     wuye::db::migrate(&db).await.expect("migrate");
     println!("database: {}; {} cores", database.version(&db).await, std::thread::available_parallelism().map_or(0, |n| n.get()));
@@ -153,9 +155,11 @@ async fn main() {
         auth::create_account(&db, account).await.expect("account");
     }
 
-    let config = common::config(&database.url, &[("WUYE_LISTEN", "127.0.0.1:0"), ("WUYE_SCHEDULER", "off")]);
+    // Metrics on, as a deployment runs it: their cost is in every figure below.
+    let config = common::config(&database.url, &[("WUYE_LISTEN", "127.0.0.1:0"), ("WUYE_SCHEDULER", "off"), ("WUYE_METRICS_LISTEN", "127.0.0.1:0")]);
     let app = Application::build_with(config, db.clone()).await.expect("build");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let metrics = format!("http://127.0.0.1:{}/metrics", app.metrics_port().expect("the metrics address"));
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
     let login = async |email: &str| -> String {
@@ -185,6 +189,13 @@ async fn main() {
                 .json(&json!({ "unit_id": owned_unit, "category": "plumbing", "location": "in_unit", "description": "厨房水管漏水" }))
         })
         .await;
+    // What /metrics says of the payments, before and after their run.
+    let watched = ["wuye_http_requests_total{operation=\"POST /units/{id}/payments\"", "wuye_http_request_duration_seconds_count{operation=\"POST /units/{id}/payments\"", "wuye_payments_written_total", "wuye_db_pool_connections"];
+    let scrape = async |client: &reqwest::Client| -> Vec<String> {
+        let text = client.get(&metrics).send().await.unwrap().text().await.unwrap();
+        text.lines().filter(|line| watched.iter().any(|w| line.starts_with(w))).map(str::to_string).collect()
+    };
+    let before = scrape(&load.client).await;
     // Steps of 331 units: each payment in the next compound, every unit visited before any twice.
     let run_id = std::process::id();
     let payments = load
@@ -197,6 +208,9 @@ async fn main() {
         })
         .await;
 
+    let after = scrape(&load.client).await;
+    println!("GET /metrics before the payments run: {}", if before.is_empty() { "(no payment series yet)".to_string() } else { before.join("; ") });
+    println!("GET /metrics after it: {}", after.join("; "));
     println!("{concurrency} requests in flight, {seconds} s each:");
     println!("| endpoint | requests/s | p50 | p99 | ratio to `/health` |");
     println!("|---|---|---|---|---|");

@@ -3,7 +3,7 @@
 //! the same sink, the baseline: lettre sending the same messages straight from memory with the
 //! same concurrency (a batch of 50 at a time over the same connection pool), no database.
 //!
-//!     cargo bench --bench outbox -- [--messages 5000] [--server postgres://postgres@localhost/postgres?host=/var/run/postgresql]
+//!     cargo bench --bench outbox -- [--messages 5000] [--server postgres://postgres@127.0.0.1:5432/postgres]
 //!
 //! The sink is the tests' SMTP server (tests/common/smtp_sink.rs), in this process.
 #[path = "../tests/common/smtp_sink.rs"]

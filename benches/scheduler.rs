@@ -3,7 +3,7 @@
 //! every one of them. Reported beside the baseline of calling the same job body as many times
 //! directly, on the same database, as a ratio and as overhead per run.
 //!
-//!     cargo bench --bench scheduler -- [--runs 10000] [--server postgres://postgres@localhost/postgres?host=/var/run/postgresql]
+//!     cargo bench --bench scheduler -- [--runs 10000] [--server postgres://postgres@127.0.0.1:5432/postgres]
 //!
 //! Without `--server` it runs on a new SQLite file. With it, it creates and drops its own
 //! database on that PostgreSQL server.

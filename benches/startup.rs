@@ -5,7 +5,7 @@
 //! answers, and after the last run has idled 5 s with its scheduler and workers polling.
 //!
 //!     cargo bench --bench startup
-//!     cargo bench --bench startup -- --server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql'
+//!     cargo bench --bench startup -- --server postgres://postgres@127.0.0.1:5432/postgres
 mod common;
 
 use std::{

@@ -19,9 +19,22 @@ pub struct BenchDatabase {
     admin: Option<(DatabaseConnection, String)>,
 }
 
+/// PostgreSQL over TCP, as containers and remote deployments reach it.
+pub const TCP_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
 impl BenchDatabase {
+    /// SQLite, or the PostgreSQL server of `--server`.
     pub async fn create() -> BenchDatabase {
-        match arg("--server") {
+        BenchDatabase::create_on(arg("--server")).await
+    }
+
+    /// The PostgreSQL server of `--server`, by default [`TCP_SERVER`].
+    pub async fn create_on_postgres() -> BenchDatabase {
+        BenchDatabase::create_on(Some(arg("--server").unwrap_or_else(|| TCP_SERVER.to_string()))).await
+    }
+
+    async fn create_on(server: Option<String>) -> BenchDatabase {
+        match server {
             Some(server) => {
                 let name = format!("wuye_bench_{}", std::process::id());
                 let admin = Database::connect(&server).await.expect("connect to the PostgreSQL server");

@@ -206,7 +206,7 @@ const RESOURCES: &[(&str, &str)] = &[
     ("fund-projects", "fund_projects"),
     ("votes", "votes"),
     ("elevator-plans", "elevator_plans"),
-    ("outbox", "outbox_messages"),
+    ("outbox", "outbox"),
 ];
 
 /// The compound a change concerns, as known before it is made: the compound the path names
