@@ -14,6 +14,6 @@ USER wuye
 WORKDIR /var/lib/wuye
 ENV WUYE_LISTEN=0.0.0.0:8080
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/health/ready || exit 1
+HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/health/live || exit 1
 ENTRYPOINT ["wuye"]
 CMD ["serve"]

@@ -8,9 +8,8 @@
 //!
 //!     cargo bench --bench bill_run -- [--units 1000000] [--workers 2] [--server postgres://postgres@127.0.0.1:5432/postgres]
 //!
-//! The default is TCP, as every container and remote deployment connects (sqlx 0.9.1 and later
-//! set TCP_NODELAY; 0.9.0 stalled every large INSERT by a delayed ACK). For the Unix socket of a
-//! server on the same host: `--server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql'`.
+//! The default is TCP, as every container and remote deployment connects; for the Unix socket
+//! of a server on the same host: `--server 'postgres://postgres@localhost/postgres?host=/var/run/postgresql'`.
 //!
 //! It creates and finally drops its own database on that server.
 use std::time::Instant;

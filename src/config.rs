@@ -63,10 +63,6 @@ impl DatabaseUrl {
     pub fn expose(&self) -> &str {
         self.url.expose()
     }
-
-    pub fn is_sqlite(&self) -> bool {
-        self.expose().starts_with("sqlite:")
-    }
 }
 
 impl std::fmt::Debug for DatabaseUrl {

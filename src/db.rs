@@ -43,6 +43,33 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     }
 }
 
+/// Opens a database to read it and nothing else: SQLite read-only (a backup copy checked this
+/// way is left exactly as it was), PostgreSQL as usual.
+pub async fn connect_read_only(url: &str) -> anyhow::Result<DatabaseConnection> {
+    if !url.starts_with("sqlite:") {
+        return connect(url).await;
+    }
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false).max_connections(1).map_sqlx_sqlite_opts(|o| o.read_only(true).create_if_missing(false));
+    Database::connect(options).await.map_err(|e| anyhow::Error::new(e).context("cannot open the database"))
+}
+
+/// How the database's schema stands against the migrations this build knows.
+pub struct SchemaState {
+    /// Migrations of this build not applied yet.
+    pub pending: usize,
+    /// Migrations applied that this build does not know (a newer build migrated).
+    pub unknown: usize,
+}
+
+/// Reads the applied migrations, creating nothing.
+pub async fn schema_state(db: &impl ConnectionTrait) -> Result<SchemaState, DbErr> {
+    let rows = db.query_all_raw(statement(db, "SELECT version FROM seaql_migrations", vec![])).await?;
+    let applied: std::collections::BTreeSet<String> = rows.iter().filter_map(|row| row.try_get::<String>("", "version").ok()).collect();
+    let known: std::collections::BTreeSet<String> = Migrator::migrations().iter().map(|m| m.name().to_string()).collect();
+    Ok(SchemaState { pending: known.difference(&applied).count(), unknown: applied.difference(&known).count() })
+}
+
 /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
 /// IMMEDIATE`, waiting up to the busy timeout for another writer): a deferred transaction that
 /// read first fails at its first write with "database is locked" if another connection wrote in

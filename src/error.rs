@@ -91,7 +91,7 @@ pub struct RowProblem {
 }
 
 impl Problem {
-    fn new(code: &str, message: impl Into<String>, field: Option<String>) -> Json<Problem> {
+    pub(crate) fn new(code: &str, message: impl Into<String>, field: Option<String>) -> Json<Problem> {
         Json(Problem { code: code.to_string(), message: message.into(), field, rows: Vec::new() })
     }
 }

@@ -84,7 +84,7 @@ impl Application {
         let port = port_of(&acceptor)?;
         let metrics_acceptor = match config.metrics_listen {
             Some(address) => {
-                metrics::recorder();
+                metrics::install();
                 Some(TcpListener::bind(address.to_string()).into_acceptor().await.map_err(|e| anyhow::anyhow!("WUYE_METRICS_LISTEN {address}: {e}"))?)
             }
             None => None,

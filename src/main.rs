@@ -150,8 +150,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ledger { command: LedgerCommand::Verify { compound } } => {
-            let db = db::connect(config.database_url.expose()).await?;
-            db::migrate(&db).await?;
+            // Read only: checking a backup copy leaves it as it was.
+            let db = db::connect_read_only(config.database_url.expose()).await?;
+            let schema = db::schema_state(&db).await?;
+            if schema.pending > 0 || schema.unknown > 0 {
+                anyhow::bail!(
+                    "the database's schema is not this build's ({} migrations to apply, {} unknown): run the matching wuye migrate first",
+                    schema.pending,
+                    schema.unknown
+                );
+            }
             let compounds: Vec<i64> = match compound {
                 Some(id) => vec![id],
                 None => entity::compound::Entity::find().all(&db).await?.into_iter().map(|c| c.id).collect(),

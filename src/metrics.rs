@@ -21,8 +21,9 @@ const LATENCY_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 
 static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// The process's recorder, installed the first time an application with metrics is built.
-pub fn recorder() -> &'static PrometheusHandle {
+/// Installs the process's recorder, once: the first application built with metrics does.
+/// Until then the counting macros count nothing.
+pub fn install() -> &'static PrometheusHandle {
     RECORDER.get_or_init(|| {
         let handle = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
@@ -50,7 +51,7 @@ fn describe() {
 
 /// Drains histogram samples into their buckets; run every few seconds and before each scrape.
 pub fn upkeep() {
-    recorder().run_upkeep();
+    install().run_upkeep();
 }
 
 /// The Prometheus text of everything, with the pool and the outbox read now.
@@ -61,7 +62,7 @@ pub async fn render(state: &AppState) -> String {
         tracing::warn!(error = %crate::error::chain(&error), "metrics: could not read the outbox");
     }
     upkeep();
-    recorder().render()
+    install().render()
 }
 
 fn observe_pool(db: &DatabaseConnection) {

@@ -565,6 +565,7 @@ async fn a_synchronous_standby_promoted_after_the_primary_is_killed_has_every_ac
     let promoted = TestApp::reopen(&standby.url(), &[]).await;
     let url = format!("{}/units/{}/payments", promoted.base, tenant.unit_id);
     let on_standby = entity::payment::Entity::find().all(&promoted.db).await.unwrap().len();
+    assert!(on_standby >= acknowledged.len(), "the standby holds {on_standby} payments of {} acknowledged", acknowledged.len());
     eprintln!("the promoted standby holds {on_standby} payments: {} of the unanswered had committed", on_standby - acknowledged.len());
     for (key, fen) in &unanswered {
         let (payment, _) = pay_until_acknowledged(&promoted.client, &url, tenant.token(Role::Cashier), key, &fen_text(*fen)).await;
@@ -623,8 +624,10 @@ async fn an_online_backup_holds_every_payment_acknowledged_before_it_began() {
 
     // The copy opens, its ledger verifies, and it holds every payment acknowledged before the
     // backup began, with its receipt; what it holds beyond those is a whole payment each.
+    let as_taken = std::fs::read(&copy).unwrap();
     let verified = wuye_succeeds(&format!("sqlite://{copy_text}"), &["ledger", "verify"]).await;
     assert!(verified.contains(": intact,"), "{verified}");
+    assert!(std::fs::read(&copy).unwrap() == as_taken, "checking the copy left it as it was");
     let restored = wuye::db::connect(&format!("sqlite://{copy_text}")).await.unwrap();
     let in_copy: Vec<i64> = entity::payment::Entity::find().all(&restored).await.unwrap().iter().map(|p| p.id).collect();
     for id in &before_backup {

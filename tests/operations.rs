@@ -11,6 +11,10 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use wuye::auth::Role;
 
+/// The tests of this binary that serve requests in this process take turns with the metrics
+/// test: the process has one metrics recorder, and that test counts exactly what it did.
+static IN_PROCESS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Credentials no output may ever hold. None is a real one: the test server trusts every
 /// connection from this machine whatever its password.
 const DATABASE_PASSWORD: &str = "db-canary-Q7x2";
@@ -193,7 +197,9 @@ async fn no_secret_reaches_a_log_line_an_answer_or_a_command_output() {
     } else {
         format!("sqlite://{}/no-such-folder/wuye.db?mode=rwc", std::env::temp_dir().display())
     };
-    let (ok, stdout, stderr) = wuye_output(wuye(&unreachable, &["migrate"])).await;
+    let mut migrate = wuye(&unreachable, &["migrate"]);
+    secrets(&mut migrate);
+    let (ok, stdout, stderr) = wuye_output(migrate).await;
     assert!(!ok, "{stdout}{stderr}");
     assert_no_secret("a failed wuye migrate", &format!("{stdout}{stderr}"));
     let cause = if on_postgres { "refused" } else { "unable to open database file" };
@@ -204,7 +210,9 @@ async fn no_secret_reaches_a_log_line_an_answer_or_a_command_output() {
     let csv = std::env::temp_dir().join(format!("wuye-import-{}.csv", std::process::id()));
     std::fs::write(&csv, "building,stairwell,number,floor,use,registered_area\n2栋,1单元,101,1,住宅,60.00\n").unwrap();
     let compound = tenant.compound_id.to_string();
-    let (ok, stdout, stderr) = wuye_output(wuye(&url, &["import", "--compound", &compound, &csv.display().to_string()])).await;
+    let mut import = wuye(&url, &["import", "--compound", &compound, &csv.display().to_string()]);
+    secrets(&mut import);
+    let (ok, stdout, stderr) = wuye_output(import).await;
     std::fs::remove_file(&csv).ok();
     app.db.execute_unprepared("ALTER TABLE units_moved_away RENAME TO units").await.unwrap();
     assert!(!ok, "{stdout}{stderr}");
@@ -237,6 +245,7 @@ async fn scrape(app: &TestApp) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_address_shows_requests_the_pool_jobs_the_outbox_and_money_written() {
+    let _alone = IN_PROCESS.lock().await;
     // Workers on, mail to a server that is not there: the outbox fills and waits.
     let port = free_port().to_string();
     let mut settings = workers_on(&[("WUYE_METRICS_LISTEN", "127.0.0.1:0"), ("WUYE_MAIL_TRANSPORT", "smtp"), ("WUYE_SMTP_HOST", "127.0.0.1"), ("WUYE_SMTP_SECURITY", "none")]);
@@ -276,33 +285,38 @@ async fn the_metrics_address_shows_requests_the_pool_jobs_the_outbox_and_money_w
     .await;
     let after = scrape(&app).await;
 
-    // Other tests of this binary share the process's recorder: every figure here moved by at
-    // least what this test did.
+    // Exactly what this test did (no other test serves requests in this process meanwhile).
     let moved = |name: &str, labels: &[(&str, &str)]| counted(&after, name, labels) - counted(&before, name, labels);
-    assert!(moved("wuye_http_requests_total", &[("operation", paying), ("status", "200")]) >= 2.0, "{after}");
-    assert!(moved("wuye_http_requests_total", &[("operation", paying), ("status", "400")]) >= 1.0, "{after}");
-    assert!(moved("wuye_http_request_duration_seconds_count", &[("operation", paying)]) >= 3.0, "{after}");
-    assert!(sample(&after, "wuye_http_request_duration_seconds_bucket", &[("operation", paying), ("le", "+Inf")]).is_some(), "a histogram: {after}");
-    assert!(moved("wuye_payments_written_total", &[("method", "cash")]) >= 2.0, "{after}");
-    assert!(moved("wuye_bills_written_total", &[]) >= billed, "{after}");
-    assert!(moved("wuye_job_runs_total", &[("job", "late_fees"), ("outcome", "succeeded")]) >= 1.0, "{after}");
-    assert!(moved("wuye_job_run_duration_seconds_count", &[("job", "late_fees")]) >= 1.0, "{after}");
+    assert_eq!(moved("wuye_http_requests_total", &[("operation", paying), ("status", "200")]), 2.0, "{after}");
+    assert_eq!(moved("wuye_http_requests_total", &[("operation", paying), ("status", "400")]), 1.0, "{after}");
+    assert_eq!(moved("wuye_http_request_duration_seconds_count", &[("operation", paying)]), 3.0, "{after}");
+    assert_eq!(moved("wuye_http_request_duration_seconds_bucket", &[("operation", paying), ("le", "+Inf")]), 3.0, "a histogram: {after}");
+    assert_eq!(moved("wuye_payments_written_total", &[("method", "cash")]), 2.0, "{after}");
+    assert_eq!(moved("wuye_bills_written_total", &[]), billed, "{after}");
+    assert_eq!(moved("wuye_job_runs_total", &[("job", "late_fees"), ("outcome", "succeeded")]), 1.0, "{after}");
+    assert_eq!(moved("wuye_job_run_duration_seconds_count", &[("job", "late_fees")]), 1.0, "{after}");
     // What the database holds now: this server's pool and its outbox.
     let pool = |state| sample(&after, "wuye_db_pool_connections", &[("state", state)]).unwrap_or_else(|| panic!("no pool gauge: {after}"));
     assert!(pool("in_use") + pool("idle") >= 1.0, "{after}");
     assert!(sample(&after, "wuye_outbox_messages", &[("status", "pending")]).is_some_and(|n| n >= 1.0), "{after}");
     let age = sample(&after, "wuye_outbox_oldest_undelivered_age_seconds", &[]).expect("the oldest waiting message's age");
     assert!(age > 0.0, "{after}");
-    // Unmatched paths share one label, so probing cannot grow the series without bound.
+    // Unmatched paths share one label, and made-up methods another, so probing cannot grow
+    // the series without bound.
     app.get("/no/such/path/1", manager).await;
     app.get("/no/such/path/2", manager).await;
+    let made_up = reqwest::Method::from_bytes(b"FOO123").unwrap();
+    let (status, _) = app.request(made_up, &format!("/compounds/{}", tenant.compound_id), Some(manager), None).await;
+    assert!(status.is_client_error(), "{status}");
     let probed = scrape(&app).await;
-    assert!(!probed.contains("/no/such/path"), "{probed}");
-    assert!(sample(&probed, "wuye_http_requests_total", &[("operation", "unmatched")]).is_some(), "{probed}");
+    assert!(!probed.contains("/no/such/path") && !probed.contains("FOO123"), "{probed}");
+    assert_eq!(counted(&probed, "wuye_http_requests_total", &[("operation", "unmatched")]) - counted(&after, "wuye_http_requests_total", &[("operation", "unmatched")]), 2.0, "{probed}");
+    assert!(sample(&probed, "wuye_http_requests_total", &[("operation", "OTHER /compounds/{id}")]).is_some(), "{probed}");
 }
 
 #[tokio::test]
 async fn every_answer_has_a_request_id_and_health_says_live_and_ready() {
+    let _turn = IN_PROCESS.lock().await;
     let app = TestApp::spawn().await;
     let with_id = |id: &str| app.client.get(format!("{}/health", app.base)).header("X-Request-Id", id).send();
     let kept = with_id("lb-7f3a:2").await.unwrap();
@@ -335,8 +349,14 @@ async fn every_answer_has_a_request_id_and_health_says_live_and_ready() {
     let (status, ready) = health("/health/ready").await;
     assert_eq!((status, &ready["status"], &ready["pending"]), (StatusCode::SERVICE_UNAVAILABLE, &json!("migrations pending"), &json!(1)), "{ready}");
     assert_eq!(health("/health/live").await.0, StatusCode::OK);
-    let applied = wuye::db::statement(&app.db, "INSERT INTO seaql_migrations (version, applied_at) VALUES ($1, $2)", vec![newest.into(), 0i64.into()]);
-    app.db.execute_raw(applied).await.unwrap();
+    let record = |version: &str| wuye::db::statement(&app.db, "INSERT INTO seaql_migrations (version, applied_at) VALUES ($1, $2)", vec![version.into(), 0i64.into()]);
+    app.db.execute_raw(record(&newest)).await.unwrap();
+    assert_eq!(health("/health/ready").await.0, StatusCode::OK);
+    // A schema ahead of this build (a newer replica migrated it): this one steps aside.
+    app.db.execute_raw(record("m20991231_000099_from_a_newer_build")).await.unwrap();
+    let (status, ready) = health("/health/ready").await;
+    assert_eq!((status, &ready["status"], &ready["unknown"]), (StatusCode::SERVICE_UNAVAILABLE, &json!("schema newer than this build"), &json!(1)), "{ready}");
+    app.db.execute_unprepared("DELETE FROM seaql_migrations WHERE version = 'm20991231_000099_from_a_newer_build'").await.unwrap();
     assert_eq!(health("/health/ready").await.0, StatusCode::OK);
 }
 
@@ -363,6 +383,7 @@ async fn heal_log(db: &impl ConnectionTrait) {
 
 #[tokio::test]
 async fn a_change_the_staff_log_cannot_record_is_refused_and_one_whose_outcome_is_lost_stays_on_record() {
+    let _turn = IN_PROCESS.lock().await;
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Log").await;
     let (cashier, committee) = (tenant.token(Role::Cashier), tenant.token(Role::Committee));
@@ -407,4 +428,56 @@ async fn a_change_the_staff_log_cannot_record_is_refused_and_one_whose_outcome_i
     let again = wuye::db::statement(&app.db, "UPDATE staff_actions SET status = 500 WHERE id = $1", vec![newest.id.into()]);
     let error = app.db.execute_raw(again).await.expect_err("a completed row is final").to_string();
     assert!(error.contains("staff_actions is append-only"), "{error}");
+}
+
+#[tokio::test]
+async fn the_staff_log_keeps_its_rows_and_its_guard_through_the_migration_that_writes_it_ahead() {
+    use migration::MigratorTrait;
+    let (url, sqlite_file) = fresh_database().await;
+    let _cleanup = Serving { child: None, sqlite_file };
+    let db = wuye::db::connect(&url).await.unwrap();
+    // A database as the eighth session left it, with a row its log wrote after a change.
+    migration::Migrator::up(&db, Some(9)).await.unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-28T09:30:00.123456Z").unwrap().with_timezone(&chrono::Utc);
+    let old_row = wuye::db::statement(
+        &db,
+        "INSERT INTO staff_actions (company_id, compound_id, user_id, user_name, role, method, path, status, ip, user_agent, request, before, after, at) \
+         VALUES (1, 2, 3, '刘出纳', 'cashier', 'POST', '/units/7/payments', 200, '127.0.0.1', 'desk', '{\"amount\":\"1.00\"}', NULL, '{\"id\":11}', $1)",
+        vec![at.into()],
+    );
+    db.execute_raw(old_row).await.unwrap();
+
+    wuye::db::migrate(&db).await.unwrap();
+    let rows = entity::staff_action::Entity::find().all(&db).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!(
+        (row.company_id, row.compound_id, row.user_id, row.user_name.as_str(), row.method.as_str(), row.path.as_str(), row.status, row.at),
+        (Some(1), Some(2), 3, "刘出纳", "POST", "/units/7/payments", Some(200), at),
+        "{row:?}"
+    );
+    assert_eq!((row.request.as_deref(), row.before.as_deref(), row.after.as_deref()), (Some(r#"{"amount":"1.00"}"#), None, Some(r#"{"id":11}"#)));
+
+    // The guard is back: the old row, complete, cannot change or go.
+    for sql in ["UPDATE staff_actions SET path = '/elsewhere'", "UPDATE staff_actions SET status = 500", "DELETE FROM staff_actions"] {
+        let error = db.execute_unprepared(sql).await.expect_err(sql).to_string();
+        assert!(error.contains("staff_actions is append-only"), "{sql}: {error}");
+    }
+    // A new row, written ahead, is completed once with its outcome and its compound, and no more.
+    let asked = wuye::db::statement(
+        &db,
+        "INSERT INTO staff_actions (company_id, user_id, user_name, role, method, path, ip, user_agent, at) VALUES (1, 3, '刘出纳', 'cashier', 'POST', '/tickets', '127.0.0.1', 'desk', $1)",
+        vec![at.into()],
+    );
+    db.execute_raw(asked).await.unwrap();
+    let id: i64 = db.query_one_raw(wuye::db::statement(&db, "SELECT MAX(id) AS id FROM staff_actions", vec![])).await.unwrap().unwrap().try_get("", "id").unwrap();
+    let changing_more = wuye::db::statement(&db, "UPDATE staff_actions SET status = 201, user_name = '别人' WHERE id = $1", vec![id.into()]);
+    assert!(db.execute_raw(changing_more).await.is_err(), "a completion changes nothing but the outcome");
+    let completing = wuye::db::statement(&db, "UPDATE staff_actions SET status = 201, after = '{}', compound_id = 2 WHERE id = $1", vec![id.into()]);
+    db.execute_raw(completing).await.expect("the one completion");
+    let again = wuye::db::statement(&db, "UPDATE staff_actions SET status = 500 WHERE id = $1", vec![id.into()]);
+    assert!(db.execute_raw(again).await.is_err(), "completed once");
+    let completed = entity::staff_action::Entity::find_by_id(id).one(&db).await.unwrap().unwrap();
+    assert_eq!((completed.status, completed.compound_id, completed.after.as_deref()), (Some(201), Some(2), Some("{}")));
+    db.close().await.ok();
 }

@@ -14,7 +14,7 @@ pub struct Model {
     pub method: String,
     pub path: String,
     /// The answer's HTTP status; None until the answer is recorded (a row left so: the service
-    /// stopped before answering, and the change may or may not have been made)
+    /// stopped first, or writing the outcome failed; the change may or may not have been made)
     pub status: Option<i32>,
     pub ip: String,
     pub user_agent: String,

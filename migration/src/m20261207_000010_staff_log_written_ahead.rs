@@ -21,6 +21,12 @@ const REFUSED: &str = "staff_actions is append-only: its rows are never changed 
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// In one transaction on SQLite too (sea-orm's default there is none): the table is rebuilt
+    /// whole or not at all, and a replica writing the log meanwhile waits for it.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         if manager.get_database_backend() == DatabaseBackend::Postgres {

@@ -867,8 +867,9 @@ pub struct StaffActionView {
     pub method: String,
     pub path: String,
     /// The answer's HTTP status (always a success here: refused requests changed nothing and
-    /// are not listed). None when the service stopped before recording the answer: the change
-    /// was asked for and may or may not have been made; the books show which.
+    /// are not listed). None when the answer was never recorded (the service stopped first, or
+    /// writing it failed): the change was asked for and may or may not have been made; the
+    /// books show which.
     pub status: Option<i32>,
     /// Where the request came from (and whom a proxy says it forwarded for).
     pub ip: String,

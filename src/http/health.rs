@@ -1,21 +1,17 @@
 //! Health checks for load balancers and orchestrators; kept out of the OpenAPI document, which
 //! lists business operations only.
-use migration::MigratorTrait;
 use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data, web::Json};
 use sea_orm::ConnectionTrait;
+use serde_json::json;
 
 use crate::AppState;
 
 /// `GET /health`: the service answers and so does its database.
 #[handler]
 pub async fn health(state: Data<&AppState>) -> Response {
-    let database = backend(&state);
-    match state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => Json(serde_json::json!({ "status": "ok", "database": database })).into_response(),
-        Err(error) => {
-            tracing::error!(error = %crate::error::chain(&error), "health check: the database does not answer");
-            unavailable(serde_json::json!({ "status": "database unavailable", "database": database }))
-        }
+    match database_answers(&state).await {
+        Ok(()) => Json(json!({ "status": "ok", "database": backend(&state) })).into_response(),
+        Err(unavailable) => unavailable,
     }
 }
 
@@ -23,27 +19,39 @@ pub async fn health(state: Data<&AppState>) -> Response {
 /// asks nothing of the database, so a database outage does not restart every replica.
 #[handler]
 pub async fn live() -> Response {
-    Json(serde_json::json!({ "status": "live" })).into_response()
+    Json(json!({ "status": "live" })).into_response()
 }
 
-/// `GET /health/ready`: this replica can serve: its database answers and has every migration
-/// this build knows (a replica of an older build beside a newer schema, or the reverse, is not
-/// sent traffic).
+/// `GET /health/ready`: this replica can serve: its database answers and its schema is the one
+/// this build knows, no migration missing and none unknown (an older build beside a migrated
+/// schema steps aside, so a rolling deploy moves the traffic to the new build). Read-only: it
+/// creates nothing, so it works for a database role without DDL rights.
 #[handler]
 pub async fn ready(state: Data<&AppState>) -> Response {
-    let database = backend(&state);
-    if let Err(error) = state.db.execute_unprepared("SELECT 1").await {
-        tracing::warn!(error = %crate::error::chain(&error), "readiness: the database does not answer");
-        return unavailable(serde_json::json!({ "status": "database unavailable", "database": database }));
+    if let Err(unavailable) = database_answers(&state).await {
+        return unavailable;
     }
-    match migration::Migrator::get_pending_migrations(&state.db).await {
-        Ok(pending) if pending.is_empty() => Json(serde_json::json!({ "status": "ready", "database": database })).into_response(),
-        Ok(pending) => unavailable(serde_json::json!({ "status": "migrations pending", "database": database, "pending": pending.len() })),
+    let database = backend(&state);
+    let schema = match crate::db::schema_state(&state.db).await {
+        Ok(schema) => schema,
         Err(error) => {
             tracing::warn!(error = %crate::error::chain(&error), "readiness: could not read the applied migrations");
-            unavailable(serde_json::json!({ "status": "migrations unknown", "database": database }))
+            return unavailable(json!({ "status": "migrations unknown", "database": database }));
         }
+    };
+    match (schema.pending, schema.unknown) {
+        (0, 0) => Json(json!({ "status": "ready", "database": database })).into_response(),
+        (0, unknown) => unavailable(json!({ "status": "schema newer than this build", "database": database, "unknown": unknown })),
+        (pending, _) => unavailable(json!({ "status": "migrations pending", "database": database, "pending": pending })),
     }
+}
+
+/// The database answers a `SELECT 1`; else the 503 to send.
+async fn database_answers(state: &AppState) -> Result<(), Response> {
+    state.db.execute_unprepared("SELECT 1").await.map(|_| ()).map_err(|error| {
+        tracing::error!(error = %crate::error::chain(&error), "health check: the database does not answer");
+        unavailable(json!({ "status": "database unavailable", "database": backend(state) }))
+    })
 }
 
 fn backend(state: &AppState) -> String {

@@ -93,7 +93,7 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .around(move |next, request| limit_body(next, request, max_body))
         .around(readable_idempotency_key)
         .data(state)
-        .around(move |next, request| observe::request(next, request, operations.clone()))
+        .around(move |next, request| observe::observed(next, request, operations.clone()))
 }
 
 /// What the metrics address serves: `GET /metrics` and nothing else.

@@ -22,8 +22,12 @@ impl Operations {
     }
 
     /// The operation a route pattern serves: its OpenAPI path, or the pattern itself for the
-    /// routes outside the document (`/health`); the same label for every unmatched path.
+    /// routes outside the document (`/health`); the same label for every unmatched path, and
+    /// `OTHER` for a method that is none of HTTP's own.
     fn name(&self, method: &poem::http::Method, pattern: Option<&str>) -> String {
+        use poem::http::Method;
+        let known = [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+        let method = if known.contains(method) { method.as_str() } else { "OTHER" };
         match pattern.filter(|p| !p.is_empty()) {
             Some(pattern) => format!("{method} {}", self.0.get(&shape(pattern)).map_or(pattern, String::as_str)),
             None => "unmatched".to_string(),
@@ -36,23 +40,31 @@ fn shape(path: &str) -> String {
     path.split('/').map(|segment| if segment.starts_with('{') || segment.starts_with(':') { "{}" } else { segment }).collect::<Vec<_>>().join("/")
 }
 
-/// The outermost layer: every answer passes here, errors already turned into problem bodies.
-pub async fn request<E: Endpoint>(next: Arc<E>, request: Request, operations: Arc<Operations>) -> poem::Result<Response> {
+/// A handler's result as the answer sent: an error raised outside the handlers (a malformed
+/// body, an unknown route) becomes its problem body, keeping the route's pattern for the metrics.
+pub fn answer(result: poem::Result<impl IntoResponse>) -> Response {
+    match result {
+        Ok(response) => response.into_response(),
+        Err(error) => {
+            let pattern = error.data::<PathPattern>().cloned();
+            let mut response = problem_for_poem_error(error);
+            if let Some(pattern) = pattern {
+                response.set_data(pattern);
+            }
+            response
+        }
+    }
+}
+
+/// The outermost layer: gives the request its id and its span, and logs and counts its answer.
+pub async fn observed<E: Endpoint>(next: Arc<E>, request: Request, operations: Arc<Operations>) -> poem::Result<Response> {
     let started = Instant::now();
     let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|id| is_sane(id)).map_or_else(new_id, str::to_string);
     let method = request.method().clone();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %request.uri().path());
-    let (mut response, pattern) = match next.call(request).instrument(span.clone()).await {
-        Ok(response) => {
-            let response = response.into_response();
-            let pattern = response.data::<PathPattern>().map(|p| p.0.to_string());
-            (response, pattern)
-        }
-        Err(error) => {
-            let pattern = error.data::<PathPattern>().map(|p| p.0.to_string());
-            (span.in_scope(|| problem_for_poem_error(error)), pattern)
-        }
-    };
+    let result = next.call(request).instrument(span.clone()).await;
+    let mut response = span.in_scope(|| answer(result));
+    let pattern = response.data::<PathPattern>().map(|p| p.0.to_string());
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     span.in_scope(|| tracing::info!(status, ms = elapsed.as_secs_f64() * 1000.0, "answered"));
@@ -106,5 +118,7 @@ mod tests {
         assert_eq!(operations.name(&get, Some("/health")), "GET /health");
         assert_eq!(operations.name(&get, Some("")), "unmatched");
         assert_eq!(operations.name(&get, None), "unmatched");
+        let made_up = poem::http::Method::from_bytes(b"FOO123").unwrap();
+        assert_eq!(operations.name(&made_up, Some("/compounds")), "OTHER /compounds");
     }
 }

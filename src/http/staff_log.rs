@@ -10,19 +10,19 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use poem::{Body, Endpoint, IntoResponse, PathPattern, Request, Response, http::Method, http::StatusCode};
+use poem::{Body, Endpoint, IntoResponse, Request, Response, http::Method, http::StatusCode};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
     auth::{self, Role},
-    error::{Problem, problem_for_poem_error},
+    error::{Error, Problem},
 };
 use entity::staff_action;
 
 /// What is kept of a request or an answer.
 const MAX_KEPT_CHARS: usize = 20_000;
 
-pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: DatabaseConnection) -> poem::Result<Response> {
+pub async fn record<E: Endpoint + 'static>(next: Arc<E>, mut request: Request, db: DatabaseConnection) -> poem::Result<Response> {
     let changes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let path = request.uri().path().to_string();
     let path_and_query = request.uri().path_and_query().map_or_else(|| path.clone(), |p| p.as_str().to_string());
@@ -34,7 +34,13 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
                 request.extensions_mut().insert(auth::api::CheckedToken { token, actor: actor.clone() });
                 Some(actor).filter(|a| a.role != Role::Owner)
             }
-            Err(_) => None,
+            // An unknown, expired or disabled login: its handler refuses it and nothing changes.
+            Err(Error::Unauthenticated(_)) => None,
+            // The database does not say who asks: the change could not be recorded, so it is not made.
+            Err(error) => {
+                tracing::error!(error = %crate::error::chain(&error), %path, "could not check a token for the staff action log; the change was refused untried");
+                return Ok(log_unavailable());
+            }
         },
         None => None,
     };
@@ -48,7 +54,7 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
     let from = from_where(&request);
     let user_agent = request.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().chars().take(300).collect();
     let request_text = kept(&redacted(&body), request.content_type());
-    let compound_id = compound_of(&db, &path, [before.as_deref(), request_text.as_deref()]).await;
+    let compound_id = compound_of(&db, &path, before.as_deref(), request_text.as_deref()).await;
     let asked = staff_action::ActiveModel {
         company_id: Set(actor.company_id),
         compound_id: Set(compound_id),
@@ -70,46 +76,43 @@ pub async fn record<E: Endpoint>(next: Arc<E>, mut request: Request, db: Databas
         Ok(asked) => asked,
         Err(error) => {
             tracing::error!(error = %crate::error::chain(&error), user = actor.user_id, %path, "could not write the staff action log; the change was refused untried");
-            let problem = Problem {
-                code: "staff_log_unavailable".into(),
-                message: "the staff action log cannot be written just now, so nothing was changed; try again".into(),
-                field: None,
-                rows: Vec::new(),
-            };
-            return Ok(poem_openapi::payload::Json(problem).with_status(StatusCode::SERVICE_UNAVAILABLE).into_response());
+            return Ok(log_unavailable());
         }
     };
-    // Errors raised outside the handlers (a malformed body, say) are answers too: the row
-    // records them, and the route's pattern stays on the answer for the metrics.
-    let response = match next.call(request).await {
-        Ok(response) => response.into_response(),
-        Err(error) => {
-            let pattern = error.data::<PathPattern>().cloned();
-            let mut response = problem_for_poem_error(error);
-            if let Some(pattern) = pattern {
-                response.set_data(pattern);
-            }
-            response
-        }
-    };
-    let (parts, answer) = response.into_parts();
-    let answer = answer.into_bytes().await?;
-    let after = kept(&answer, parts.headers.get("content-type").and_then(|v| v.to_str().ok()));
+    // On a task of its own, run to its end: a client that hangs up stops neither the change
+    // halfway nor the recording of its outcome.
+    let answered = tokio::spawn(async move {
+        let (parts, body) = super::observe::answer(next.call(request).await).into_parts();
+        let answer = body.into_bytes().await;
+        let after = answer.as_ref().ok().and_then(|a| kept(a, parts.headers.get("content-type").and_then(|v| v.to_str().ok())));
+        complete(&db, &asked, parts.status.as_u16(), after).await;
+        (parts, answer)
+    });
+    let (parts, answer) = answered.await.map_err(|e| poem::Error::from_string(format!("the request failed: {e}"), StatusCode::INTERNAL_SERVER_ERROR))?;
+    Ok(Response::from_parts(parts, Body::from(answer?)))
+}
+
+/// A change refused untried because its row cannot be written.
+fn log_unavailable() -> Response {
+    let problem = Problem::new("staff_log_unavailable", "the staff action log cannot be written just now, so nothing was changed; try again", None);
+    problem.with_status(StatusCode::SERVICE_UNAVAILABLE).into_response()
+}
+
+/// Completes the row of a change with its answer, once. Should that fail, the answer stands
+/// (the change has been made, or refused) and the row still says what was asked.
+async fn complete(db: &DatabaseConnection, asked: &staff_action::Model, status: u16, after: Option<String>) {
     let mut completion = staff_action::Entity::update_many()
-        .col_expr(staff_action::Column::Status, Expr::value(parts.status.as_u16() as i32))
+        .col_expr(staff_action::Column::Status, Expr::value(status as i32))
         .col_expr(staff_action::Column::After, Expr::value(after.clone()));
     if asked.compound_id.is_none()
-        && let Some(compound) = compound_named([after.as_deref()])
+        && let Some(compound) = compound_named(after.as_deref())
     {
         completion = completion.col_expr(staff_action::Column::CompoundId, Expr::value(compound));
     }
-    let completed = completion.filter(staff_action::Column::Id.eq(asked.id)).filter(staff_action::Column::Status.is_null()).exec(&db).await;
-    // The change has committed (or was refused) whatever becomes of this: its answer stands, and
-    // the row written before it says what was asked.
+    let completed = completion.filter(staff_action::Column::Id.eq(asked.id)).filter(staff_action::Column::Status.is_null()).exec(db).await;
     if let Err(error) = completed {
-        tracing::error!(error = %crate::error::chain(&error), action = asked.id, %path, "could not record the outcome of a staff action");
+        tracing::error!(error = %crate::error::chain(&error), action = asked.id, "could not record the outcome of a staff action");
     }
-    Ok(Response::from_parts(parts, Body::from(answer)))
 }
 
 /// The record as the same caller would have read it just before: a GET of the same path.
@@ -209,40 +212,43 @@ const RESOURCES: &[(&str, &str)] = &[
     ("outbox", "outbox"),
 ];
 
-/// The compound a change concerns, as known before it is made: the compound the path names
-/// (`/compounds/{id}/...`), else the one the record before or the request names (no round
-/// trip), else the one the path's record belongs to (`/units/{id}/...`), else that of the unit
-/// the request names (`{"unit_id": 7}`). None for changes above any compound (logins,
-/// companies) and for those only their answer places (completed from it).
-async fn compound_of(db: &DatabaseConnection, path: &str, records: [Option<&str>; 2]) -> Option<i64> {
+/// The compound a change concerns, as known before it is made, from what the service says
+/// before what the client says: the compound the path names (`/compounds/{id}/...`), else the
+/// one the record before names (no round trip), else the one the path's record belongs to
+/// (`/units/{id}/...`), else that of the unit the request names (`{"unit_id": 7}`), else the
+/// compound the request names. None for changes above any compound (logins, companies) and for
+/// those only their answer places (completed from it).
+async fn compound_of(db: &DatabaseConnection, path: &str, before: Option<&str>, request: Option<&str>) -> Option<i64> {
     let mut segments = path.trim_start_matches('/').split('/');
     let (resource, id) = (segments.next(), segments.next().map(str::parse::<i64>));
     if let (Some("compounds"), Some(Ok(id))) = (resource, &id) {
         return Some(*id);
     }
-    if let Some(named) = compound_named(records) {
+    if let Some(named) = compound_named(before) {
         return Some(named);
     }
-    let record = match (resource, id) {
-        (Some(resource), Some(Ok(id))) => RESOURCES.iter().find(|(name, _)| *name == resource).map(|(_, table)| (*table, id)),
-        _ => None,
+    let of_record = async |table: &str, id: i64| {
+        let sql = format!("SELECT compound_id FROM {table} WHERE id = $1");
+        let row = db.query_one_raw(crate::db::statement(db, &sql, vec![id.into()])).await.ok().flatten()?;
+        row.try_get::<i64>("", "compound_id").ok()
     };
-    let unit_named = || {
-        let request: serde_json::Value = serde_json::from_str(records[1]?).ok()?;
-        request.get("unit_id")?.as_i64().map(|id| ("units", id))
-    };
-    let (table, id) = record.or_else(unit_named)?;
-    let sql = format!("SELECT compound_id FROM {table} WHERE id = $1");
-    let row = db.query_one_raw(crate::db::statement(db, &sql, vec![id.into()])).await.ok().flatten()?;
-    row.try_get::<i64>("", "compound_id").ok()
+    if let (Some(resource), Some(Ok(id))) = (resource, id)
+        && let Some((_, table)) = RESOURCES.iter().find(|(name, _)| *name == resource)
+    {
+        return of_record(table, id).await;
+    }
+    let request: serde_json::Value = serde_json::from_str(request?).ok()?;
+    match request.get("unit_id").and_then(serde_json::Value::as_i64) {
+        Some(unit) => of_record("units", unit).await,
+        None => request.get("compound_id").and_then(serde_json::Value::as_i64),
+    }
 }
 
-fn compound_named<const N: usize>(records: [Option<&str>; N]) -> Option<i64> {
-    records.into_iter().flatten().find_map(|text| {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        let record = if value.is_array() { value.get(0)? } else { &value };
-        record.get("compound_id").and_then(serde_json::Value::as_i64).or_else(|| record.get("ticket")?.get("compound_id")?.as_i64())
-    })
+/// The compound a record (as JSON) names, itself or as the ticket it holds.
+fn compound_named(record: Option<&str>) -> Option<i64> {
+    let value: serde_json::Value = serde_json::from_str(record?).ok()?;
+    let record = if value.is_array() { value.get(0)? } else { &value };
+    record.get("compound_id").and_then(serde_json::Value::as_i64).or_else(|| record.get("ticket")?.get("compound_id")?.as_i64())
 }
 
 #[cfg(test)]
@@ -251,9 +257,9 @@ mod tests {
 
     #[test]
     fn the_compound_comes_from_the_record_and_files_are_kept_by_size() {
-        assert_eq!(compound_named([Some(r#"{"id":3,"compound_id":9}"#), None]), Some(9));
-        assert_eq!(compound_named([Some(r#"[{"compound_id":4}]"#), None]), Some(4));
-        assert_eq!(compound_named([Some(r#"{"id":1}"#), None]), None);
+        assert_eq!(compound_named(Some(r#"{"id":3,"compound_id":9}"#)), Some(9));
+        assert_eq!(compound_named(Some(r#"[{"compound_id":4}]"#)), Some(4));
+        assert_eq!(compound_named(Some(r#"{"id":1}"#)), None);
         assert!(kept(&[0xFF, 0xD8], Some("image/jpeg")).unwrap().starts_with("(2 bytes of image/jpeg, sha256 "));
         assert!(kept(b"building,number\n1,101", Some("text/csv")).unwrap().starts_with("(21 bytes of text/csv"));
         assert_eq!(kept(b"{\"a\":1}", Some("application/json")), Some("{\"a\":1}".into()));
